@@ -1,0 +1,56 @@
+"""``os1 chat``: the conversation in the terminal."""
+
+from __future__ import annotations
+
+import asyncio
+
+from os1.cli.runtime import Runtime
+from os1.cli.terminal import console, read_line, stream_events
+from os1.companion import Companion
+from os1.persona.model import Persona
+
+HELP = "(Ctrl-C stops a reply; Ctrl-C twice or /quit leaves. Everything is saved as you go.)"
+
+
+def chat(runtime: Runtime, persona: Persona, *, greet: bool = True) -> int:
+    with console.status("  [dim]waking up[/]", spinner="dots"):
+        backend = runtime.backend()
+    companion = Companion(store=runtime.store, backend=backend, clock=runtime.clock,
+                          user_id=runtime.user_id, persona=persona,
+                          reply_tokens=runtime.config.settings.max_reply_tokens)
+    loop = asyncio.new_event_loop()
+    try:
+        console.print(f"[dim]{HELP}[/]\n")
+        if greet:
+            outcome = stream_events(loop, companion.greet(), persona.name)
+            if outcome.leave:
+                return 0
+        you = f"{persona.user_name}> "
+        pending_exit = False
+        while True:
+            try:
+                line = read_line(you)
+            except KeyboardInterrupt:
+                if pending_exit:
+                    console.print(f"\n[dim]Bye for now. {persona.name} will remember.[/]")
+                    return 0
+                console.print("\n[dim](Press Ctrl-C again to leave. Everything is saved.)[/]")
+                pending_exit = True
+                continue
+            except EOFError:
+                console.print(f"\n[dim]Bye for now. {persona.name} will remember.[/]")
+                return 0
+            if line.strip() in ("/quit", "/exit", "/bye"):
+                console.print(f"[dim]Bye for now. {persona.name} will remember.[/]")
+                return 0
+            if line.strip() in ("/help", "/?"):
+                console.print(f"[dim]{HELP}[/]")
+                continue
+            outcome = stream_events(loop, companion.respond(line), persona.name)
+            if outcome.leave:
+                console.print(f"[dim]Bye for now. {persona.name} will remember.[/]")
+                return 0
+            pending_exit = outcome.interrupted
+    finally:
+        loop.run_until_complete(backend.aclose())
+        loop.close()

@@ -1,0 +1,116 @@
+"""The ``os1`` command. Each command group lives in its own module."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import typer
+
+from os1 import __version__
+from os1.cli import config_cmd, models_cmd
+from os1.cli.terminal import console, err_console, prepare_stdio
+from os1.errors import Os1Error
+
+app = typer.Typer(
+    help="os1: a companion that listens, understands and knows you.",
+    invoke_without_command=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(config_cmd.app, name="config")
+app.add_typer(models_cmd.app, name="models")
+
+DATA_DIR_HELP = "Where os1 keeps your companion (default: your user data folder; env OS1_HOME)."
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"os1 {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    data_dir: str = typer.Option(None, "--data-dir", help=DATA_DIR_HELP, envvar="OS1_HOME"),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True),
+) -> None:
+    """Talk with your companion (the same as 'os1 chat')."""
+    ctx.obj = {"data_dir": data_dir}
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(chat_command, ctx)
+
+
+def _open(ctx: typer.Context) -> Any:
+    from os1.cli.runtime import open_runtime
+
+    return open_runtime(ctx.obj.get("data_dir"))
+
+
+@app.command("chat")
+def chat_command(ctx: typer.Context) -> None:
+    """Talk with your companion. Runs genesis first if you haven't met yet."""
+    from os1.cli.chat import chat
+    from os1.cli.setup_cmd import run_genesis
+
+    runtime = _open(ctx)
+    try:
+        persona = runtime.store.active_persona(runtime.user_id)
+        if persona is None:
+            persona = run_genesis(runtime)
+        else:
+            runtime.preflight()
+            runtime.start_backend()
+        raise typer.Exit(chat(runtime, persona))
+    finally:
+        runtime.close()
+
+
+@app.command("setup")
+def setup_command(
+    ctx: typer.Context,
+    again: bool = typer.Option(False, "--again", help="Meet a new companion (asks first)."),
+) -> None:
+    """Genesis: answer a few questions, and your companion is born."""
+    from os1.cli.chat import chat
+    from os1.cli.setup_cmd import confirm_replace, run_genesis
+
+    runtime = _open(ctx)
+    try:
+        persona = runtime.store.active_persona(runtime.user_id)
+        if persona is not None:
+            if not again:
+                console.print(f"You've already met [bold]{persona.name}[/]. Run 'os1' to talk, "
+                              "or 'os1 setup --again' to start over with a new companion.")
+                return
+            if not confirm_replace(persona):
+                console.print("Nothing changed.")
+                return
+            runtime.store.clear_genesis_answers(runtime.user_id)
+        persona = run_genesis(runtime)
+        raise typer.Exit(chat(runtime, persona))
+    finally:
+        runtime.close()
+
+
+def run(argv: list[str] | None = None) -> None:
+    """Entry point: every error a person can hit is printed as what happened + what to do."""
+    prepare_stdio()
+    command = typer.main.get_command(app)
+    try:
+        code = command.main(args=argv, prog_name="os1", standalone_mode=False)
+    except Os1Error as exc:
+        err_console.print(f"[red]{exc.what}[/]")
+        if exc.fix:
+            err_console.print(f"[yellow]{exc.fix}[/]")
+        sys.exit(exc.exit_code)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.TyperException as exc:  # usage errors: wrong option, missing argument
+        exc.show()
+        sys.exit(getattr(exc, "exit_code", 2))
+    except (KeyboardInterrupt, typer.Abort):
+        err_console.print("\n[dim]Stopped. Nothing that was saved is lost.[/]")
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)

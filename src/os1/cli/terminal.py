@@ -1,0 +1,116 @@
+"""Terminal plumbing shared by commands: reading a line, and streaming the loop's events with
+Ctrl-C handled the way people expect (first stops the reply, second leaves)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from rich.console import Console
+
+from os1.events import Done, Error, Event, Notice, TextDelta
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+def prepare_stdio() -> None:
+    """Invalid UTF-8 typed or piped in must not crash the read: keep the bytes as surrogate
+    escapes, and let the loop replace them (and say so)."""
+    with contextlib.suppress(AttributeError, ValueError):
+        sys.stdin.reconfigure(errors="surrogateescape")  # type: ignore[union-attr]
+    with contextlib.suppress(AttributeError, ValueError):
+        sys.stdout.reconfigure(errors="replace")  # type: ignore[union-attr]
+
+
+def read_line(prompt: str) -> str:
+    """input() with a styled prompt. Raises EOFError / KeyboardInterrupt like input()."""
+    if sys.stdin.isatty():
+        with contextlib.suppress(ImportError):
+            import readline  # noqa: F401  (line editing and history for input())
+        return input(prompt)
+    sys.stdout.write(prompt)
+    sys.stdout.flush()
+    line = sys.stdin.readline()
+    if not line:
+        raise EOFError
+    return line.rstrip("\n")
+
+
+@dataclass
+class StreamOutcome:
+    done: Done | None = None
+    error: Error | None = None
+    interrupted: bool = False
+    leave: bool = False  # a second Ctrl-C while stopping: the person wants out
+
+
+def stream_events(loop: asyncio.AbstractEventLoop, events: AsyncIterator[Event],
+                  speaker: str) -> StreamOutcome:
+    """Print a reply as it is written. Ctrl-C stops it (the loop keeps the partial reply)."""
+    outcome = StreamOutcome()
+    started = False
+
+    async def consume() -> None:
+        nonlocal started
+        async for event in events:
+            if isinstance(event, TextDelta):
+                if not started:
+                    console.print(f"[bold magenta]{speaker}[/] ", end="")
+                    started = True
+                sys.stdout.write(event.text)
+                sys.stdout.flush()
+            elif isinstance(event, Notice):
+                console.print(f"[dim italic]({event.text})[/]")
+            elif isinstance(event, Done):
+                outcome.done = event
+            elif isinstance(event, Error):
+                outcome.error = event
+
+    task = loop.create_task(consume())
+    interrupts = 0
+
+    def on_sigint() -> None:
+        nonlocal interrupts
+        interrupts += 1
+        outcome.interrupted = True
+        if interrupts >= 2:
+            outcome.leave = True
+        task.cancel()
+
+    installed = True
+    try:
+        loop.add_signal_handler(signal.SIGINT, on_sigint)
+    except (NotImplementedError, RuntimeError, ValueError):
+        installed = False
+    try:
+        loop.run_until_complete(task)
+    except asyncio.CancelledError:
+        outcome.interrupted = True
+    except KeyboardInterrupt:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, KeyboardInterrupt):
+            loop.run_until_complete(task)
+        outcome.interrupted = True
+    finally:
+        if installed:
+            loop.remove_signal_handler(signal.SIGINT)
+        with contextlib.suppress(Exception):
+            loop.run_until_complete(events.aclose())  # type: ignore[attr-defined]
+    if started:
+        if outcome.interrupted:
+            console.print(" [dim](stopped)[/]")
+        else:
+            sys.stdout.write("\n")
+    elif outcome.interrupted:
+        console.print("[dim](stopped)[/]")
+    if outcome.error is not None:
+        what, _, fix = outcome.error.text.partition("\n")
+        err_console.print(f"[red]{what}[/]")
+        if fix:
+            err_console.print(f"[yellow]{fix}[/]")
+    return outcome

@@ -1,0 +1,158 @@
+"""The conversation loop. Every surface (terminal, voice, web, API) drives ``respond``.
+
+The person's message is stored before the model is called; whatever happens next (the
+backend dies, the person presses Ctrl-C, the process is killed), it is already safe. A reply
+is stored when it ends; an interrupted one keeps what was said, marked ``interrupted``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+from os1.clock import Clock
+from os1.context import ConversationContext
+from os1.errors import BackendError, StorageError
+from os1.events import Done, Error, Event, Notice, TextDelta
+from os1.llm.base import ChatBackend
+from os1.persona.model import Persona
+from os1.store import Store
+
+MAX_MESSAGE_CHARS = 200_000  # stored whole up to this; the model sees what fits
+
+
+def clean_text(text: str) -> tuple[str, list[str]]:
+    """Make text storable: invalid bytes (surrogate escapes) become U+FFFD, NULs go."""
+    notices = []
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        notices.append("Part of that message wasn't valid text (UTF-8); I replaced the unreadable "
+                       "bytes with �.")
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    return text, notices
+
+
+class Companion:
+    """One person's companion. Built from injected parts; holds no global state."""
+
+    def __init__(self, *, store: Store, backend: ChatBackend, clock: Clock, user_id: int,
+                 persona: Persona, reply_tokens: int = 512) -> None:
+        self.store = store
+        self.backend = backend
+        self.clock = clock
+        self.user_id = user_id
+        self.persona = persona
+        self.reply_tokens = reply_tokens
+        self.conversation_id = store.current_conversation(user_id, persona.id)
+        self.context = ConversationContext(store, backend, clock, user_id=user_id,
+                                           conversation_id=self.conversation_id, persona=persona,
+                                           reply_tokens=reply_tokens)
+
+    async def respond(self, text: str, *, source: str = "user") -> AsyncIterator[Event]:
+        """Answer one message from the person, streaming events."""
+        text, notices = clean_text(text)
+        if not text.strip():
+            yield Error("There's nothing in that message. Type something and press Enter.")
+            return
+        if len(text) > MAX_MESSAGE_CHARS:
+            notices.append(f"That message is {len(text):,} characters; I kept the first "
+                           f"{MAX_MESSAGE_CHARS:,}.")
+            text = text[:MAX_MESSAGE_CHARS]
+        try:
+            message_id = self.store.add_message(self.user_id, self.conversation_id, role="user",
+                                                source=source, content=text)
+        except StorageError as exc:
+            yield Error(f"{exc.what} Your message was NOT saved.\n{exc.fix}")
+            return
+        for notice in notices:
+            yield Notice(notice)
+        async for event in self._reply(user_message_id=message_id):
+            yield event
+
+    async def greet(self) -> AsyncIterator[Event]:
+        """Speak first: an introduction after genesis, or a welcome back that knows the
+        conversation so far."""
+        last = self.store.messages(self.user_id, self.conversation_id, limit=1, newest_first=True)
+        name = self.persona.user_name
+        if not last:
+            instruction = (f"This is the first moment you are awake and meeting {name}. Say hello, "
+                           "tell them your name, and ask one gentle question to get to know "
+                           "them. Two or three sentences.")
+        else:
+            away = self.clock.now() - last[0].created_at
+            instruction = (f"{name} has just come back after {_humanize(away)}. Welcome them "
+                           "back in one or two sentences, picking up naturally from what you "
+                           "last talked about.")
+        async for event in self._reply(instruction=instruction, kind="greeting"):
+            yield event
+
+    async def _reply(self, *, user_message_id: int | None = None, instruction: str | None = None,
+                     kind: str = "reply") -> AsyncIterator[Event]:
+        started = time.perf_counter()
+        parts: list[str] = []
+        first_token: float | None = None
+        try:
+            prompt = await self.context.build(instruction)
+            if prompt.trimmed and user_message_id in prompt.trimmed:
+                yield Notice("That's a long message. I've saved all of it, but I can only read "
+                             "so much at once, so I read the beginning and the end.")
+            built = time.perf_counter()
+            async for piece in self.backend.stream(prompt.messages, max_tokens=self.reply_tokens):
+                if first_token is None:
+                    first_token = time.perf_counter()
+                parts.append(piece)
+                yield TextDelta(piece)
+        except (asyncio.CancelledError, KeyboardInterrupt, GeneratorExit):
+            self._save_reply(parts, "interrupted", kind, user_message_id)
+            raise
+        except BackendError as exc:
+            if parts:
+                self._save_reply(parts, "interrupted", kind, user_message_id, error=exc.what)
+            saved = " Your message is saved." if user_message_id else ""
+            yield Error(f"{exc.what}{saved}\n{exc.fix}", user_message_id)
+            return
+        except StorageError as exc:
+            yield Error(f"{exc.what}\n{exc.fix}", user_message_id)
+            return
+        text = "".join(parts).strip()
+        try:
+            reply_id = self._save_reply(parts, "complete", kind, user_message_id)
+        except StorageError as exc:
+            yield Error(f"{exc.what} The reply above couldn't be saved.\n{exc.fix}", user_message_id)
+            return
+        end = time.perf_counter()
+        usage = {"prompt_build_s": built - started, "total_s": end - started}
+        if first_token is not None:
+            usage["first_token_s"] = first_token - started
+        yield Done(reply_id, text, interrupted=False, usage=usage)
+
+    def _save_reply(self, parts: list[str], status: str, kind: str,
+                    user_message_id: int | None, error: str | None = None) -> int:
+        text = "".join(parts).strip()
+        if not text and status != "complete":
+            return 0
+        meta: dict[str, object] = {"kind": kind}
+        if user_message_id:
+            meta["reply_to"] = user_message_id
+        if error:
+            meta["error"] = error
+        return self.store.add_message(self.user_id, self.conversation_id, role="assistant",
+                                      source="companion", content=text, status=status, meta=meta)
+
+
+def _humanize(delta: timedelta) -> str:
+    seconds = max(0, int(delta.total_seconds()))
+    if seconds < 120:
+        return "a moment"
+    if seconds < 3600:
+        return f"{seconds // 60} minutes"
+    if seconds < 86400:
+        hours = seconds // 3600
+        return "an hour" if hours == 1 else f"{hours} hours"
+    days = seconds // 86400
+    return "a day" if days == 1 else f"{days} days"

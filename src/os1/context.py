@@ -1,0 +1,171 @@
+"""What the model sees of the conversation: the persona, a summary of older turns, and as
+many recent turns as fit.
+
+The prompt only grows by appending until it nears the context window; then the older half
+is folded into a summary at once (not a turn at a time), so the evaluated prefix that
+llama.cpp keeps stays valid for many turns between folds. However long the history or a
+single message, the prompt always fits: that is checked here, not hoped for.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from os1.clock import Clock
+from os1.errors import BackendError
+from os1.llm.base import ChatBackend, ChatMessage, complete
+from os1.persona.model import Persona
+from os1.persona.prompt import persona_prompt
+from os1.store import Store, StoredMessage, Summary
+
+log = logging.getLogger(__name__)
+
+FOLD_AT = 0.8  # fold when the prompt would fill this share of the budget
+KEEP_AFTER_FOLD = 0.4  # keep about this share of the budget as verbatim recent turns
+SUMMARY_WORDS = 180
+
+
+@dataclass
+class Prompt:
+    messages: list[ChatMessage]
+    trimmed: list[int] = field(default_factory=list)  # ids of messages shown only in part
+    dropped: int = 0  # older messages that didn't fit (beyond the summary)
+    folded: bool = False
+
+
+class ConversationContext:
+    def __init__(self, store: Store, backend: ChatBackend, clock: Clock, *, user_id: int,
+                 conversation_id: int, persona: Persona, reply_tokens: int) -> None:
+        self.store = store
+        self.backend = backend
+        self.clock = clock
+        self.user_id = user_id
+        self.conversation_id = conversation_id
+        self.persona = persona
+        self.reply_tokens = reply_tokens
+        self._costs: dict[tuple[int, str], int] = {}
+
+    @property
+    def budget(self) -> int:
+        """Prompt tokens available: the window, less room for the reply and the template."""
+        overhead = 16 * 8
+        return max(256, self.backend.context_tokens - self.reply_tokens - overhead)
+
+    def _cost(self, message: StoredMessage) -> int:
+        key = (message.id, message.status)
+        if key not in self._costs:
+            self._costs[key] = self.backend.count_tokens(message.content) + 8
+        return self._costs[key]
+
+    def _render(self, message: StoredMessage, limit: int) -> tuple[ChatMessage, bool]:
+        role = "assistant" if message.role == "assistant" else "user"
+        text = message.content
+        trimmed = False
+        if self._cost(message) > limit:
+            keep = max(200, int(len(text) * limit / self._cost(message)) - 80)
+            head, tail = text[: keep * 2 // 3], text[-(keep // 3):]
+            omitted = len(text) - len(head) - len(tail)
+            text = f"{head}\n[… {omitted:,} characters left out here …]\n{tail}"
+            trimmed = True
+        if message.status == "interrupted":
+            text = text.rstrip() + " —"
+        return ChatMessage(role, text), trimmed
+
+    async def build(self, instruction: str | None = None) -> Prompt:
+        summary = self.store.latest_summary(self.user_id, self.conversation_id)
+        history = self._history(summary)
+        system = persona_prompt(self.persona, self.clock.now(), summary.content if summary else None)
+        used = self.backend.count_tokens(system) + (
+            self.backend.count_tokens(instruction) if instruction else 0)
+        folded = False
+        if used + sum(self._cost(m) for m in history) > FOLD_AT * self.budget and len(history) > 4:
+            summary = await self._fold(history, summary)
+            folded = True
+            history = self._history(summary)
+            system = persona_prompt(self.persona, self.clock.now(), summary.content)
+            used = self.backend.count_tokens(system) + (
+                self.backend.count_tokens(instruction) if instruction else 0)
+        room = self.budget - used
+        per_message = max(128, room // 2)
+        chosen: list[ChatMessage] = []
+        trimmed: list[int] = []
+        for message in reversed(history):
+            rendered, was_trimmed = self._render(message, per_message)
+            cost = self.backend.count_tokens(rendered.content) + 8
+            if cost > room:
+                break
+            room -= cost
+            chosen.append(rendered)
+            if was_trimmed:
+                trimmed.append(message.id)
+        chosen.reverse()
+        messages = [ChatMessage("system", system), *_merge_same_role(chosen)]
+        if instruction:
+            messages.append(ChatMessage("system", instruction))
+        return Prompt(messages, trimmed, len(history) - len(chosen), folded)
+
+    def _history(self, summary: Summary | None) -> list[StoredMessage]:
+        after = summary.upto_message_id if summary else 0
+        return [m for m in self.store.messages(self.user_id, self.conversation_id, after_id=after)
+                if m.status != "failed" or m.role == "user"]
+
+    async def _fold(self, history: list[StoredMessage], summary: Summary | None) -> Summary:
+        """Summarize the older part of ``history`` (with the previous summary) and store it."""
+        keep_budget = int(KEEP_AFTER_FOLD * self.budget)
+        kept, cut = 0, len(history)
+        while cut > 2 and kept + self._cost(history[cut - 1]) <= keep_budget:
+            cut -= 1
+            kept += self._cost(history[cut])
+        cut = max(cut, 2)
+        older = history[:cut]
+        name, user = self.persona.name, self.persona.user_name
+        lines = []
+        for m in older:
+            who = name if m.role == "assistant" else user
+            text = m.content if len(m.content) <= 600 else m.content[:600] + " …"
+            lines.append(f"{who}: {text}")
+        transcript = "\n".join(lines)
+        limit = self.budget - 400
+        while self.backend.count_tokens(transcript) > limit and len(lines) > 1:
+            lines = lines[len(lines) // 4 or 1:]
+            transcript = "\n".join(lines)
+        previous = f"Earlier summary: {summary.content}\n\n" if summary else ""
+        request = [
+            ChatMessage("system", "You write brief, faithful notes of a conversation."),
+            ChatMessage("user", f"{previous}Conversation between {user} and {name}:\n{transcript}\n\n"
+                        f"In under {SUMMARY_WORDS} words, write what {name} should remember: "
+                        "names, facts, feelings, plans, and where the conversation was going. "
+                        "Plain prose."),
+        ]
+        content, method = "", "model"
+        try:
+            content = (await complete(self.backend, request, max_tokens=SUMMARY_WORDS * 2,
+                                      temperature=0.2)).strip()
+        except BackendError as exc:
+            log.warning("summary: backend failed (%s); using the fallback", exc.what)
+        if len(content) < 20:
+            content, method = _fallback_summary(summary, older, user), "fallback"
+        upto = older[-1].id
+        self.store.add_summary(self.user_id, self.conversation_id, upto_message_id=upto,
+                               content=content, method=method)
+        return Summary(upto, content, method)
+
+
+def _fallback_summary(previous: Summary | None, older: list[StoredMessage], user: str) -> str:
+    """Without the model: keep what the person said, shortened. Nothing is deleted either way:
+    the full messages stay in the database; this is only what the prompt carries."""
+    said = [m.content.strip().replace("\n", " ")[:160] for m in older if m.role == "user"]
+    text = (previous.content + " " if previous else "") + f"{user} said: " + " / ".join(said)
+    return text[-2000:]
+
+
+def _merge_same_role(messages: list[ChatMessage]) -> list[ChatMessage]:
+    """Some chat templates insist that user and assistant alternate."""
+    merged: list[ChatMessage] = []
+    for message in messages:
+        if merged and merged[-1].role == message.role:
+            merged[-1] = ChatMessage(message.role, merged[-1].content + "\n\n" + message.content)
+        else:
+            merged.append(message)
+    return merged

@@ -1,0 +1,1 @@
+"""Bundled model files: finding them in installed packages, assembling, verifying."""
