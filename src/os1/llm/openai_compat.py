@@ -82,11 +82,14 @@ class OpenAICompatBackend:
         url = f"{self.base_url}/chat/completions"
         try:
             async with self._client.stream("POST", url, json=body) as response:
-                if response.status_code in (400, 422) and retry_on_422:
-                    yield None
-                    return
                 if response.status_code >= 400:
                     await response.aread()
+                    # A server that doesn't know this response_format style says so with a
+                    # 400/422 (vLLM, OpenAI) or a 500 naming the field (llama.cpp's server).
+                    if retry_on_422 and (response.status_code in (400, 422)
+                                         or "response_format" in response.text):
+                        yield None
+                        return
                     raise self._http_error(response)
                 async for line in response.aiter_lines():
                     if not line.startswith("data:"):

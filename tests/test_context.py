@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from os1.companion import Companion
+from os1.store import Store
+from tests.fakes.backend import FakeBackend
+
+
+async def chat(companion: Companion, text: str) -> None:
+    async for _ in companion.respond(text):
+        pass
+
+
+def summarizing_backend(context_tokens: int) -> FakeBackend:
+    def reply(messages):
+        if "write what" in messages[-1].content:
+            return "Theodore told me about his sister Amy and his job writing letters."
+        return "I hear you, and I remember."
+    return FakeBackend(default=reply, context_tokens=context_tokens)
+
+
+async def test_a_long_history_is_folded_into_a_summary_and_always_fits(store: Store, persona,
+                                                                       clock) -> None:
+    backend = summarizing_backend(context_tokens=1024)
+    companion = Companion(store=store, backend=backend, clock=clock, user_id=persona.user_id,
+                          persona=persona, reply_tokens=128)
+    for i in range(120):
+        await chat(companion, f"Turn {i}: my sister Amy says hello and the weather is grey. " * 2)
+    for call in backend.calls:
+        assert sum(backend.count_tokens(m.content) + 8 for m in call.messages) <= 1024 - 128
+    summary = store.latest_summary(persona.user_id, companion.conversation_id)
+    assert summary is not None and summary.method == "model"
+    last_prompt = backend.calls[-1].messages
+    assert "sister Amy" in last_prompt[0].content  # the summary rides in the persona prompt
+    # nothing is deleted: all 240 messages are still stored
+    assert store.count_messages(persona.user_id, companion.conversation_id) == 240
+
+
+async def test_folds_are_rare_so_the_prompt_prefix_stays_stable(store: Store, persona,
+                                                                clock) -> None:
+    backend = summarizing_backend(context_tokens=2048)
+    companion = Companion(store=store, backend=backend, clock=clock, user_id=persona.user_id,
+                          persona=persona, reply_tokens=128)
+    for i in range(60):
+        await chat(companion, f"Message number {i} about my day.")
+    chat_calls = [c for c in backend.calls if "write what" not in c.messages[-1].content]
+    folds = len(backend.calls) - len(chat_calls)
+    assert 1 <= folds <= 4
+    stable = sum(1 for a, b in zip(chat_calls, chat_calls[1:])
+                 if [m.content for m in b.messages[:len(a.messages)]]
+                 == [m.content for m in a.messages])
+    assert stable >= len(chat_calls) - 1 - folds * 2  # prefix grows by appending between folds
+
+
+async def test_summary_falls_back_when_the_model_fails(store: Store, persona, clock) -> None:
+    def reply(messages):
+        return "" if "write what" in messages[-1].content else "ok"
+    backend = FakeBackend(default=reply, context_tokens=768)
+    companion = Companion(store=store, backend=backend, clock=clock, user_id=persona.user_id,
+                          persona=persona, reply_tokens=128)
+    for i in range(40):
+        await chat(companion, f"Fact {i}: I like green tea in the morning.")
+    summary = store.latest_summary(persona.user_id, companion.conversation_id)
+    assert summary is not None and summary.method == "fallback"
+    assert "green tea" in summary.content
