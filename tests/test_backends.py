@@ -193,3 +193,31 @@ async def test_http_backend_against_llama_cpp_server(llama_server: str, store, p
                                        max_tokens=40, temperature=0)
     assert result is not None and backend._schema_style == "json_object"
     await backend.aclose()
+
+
+@pytest.mark.slow
+async def test_kv_state_survives_a_restart_and_a_bad_one_is_dropped(smol_path: Path,
+                                                                     tmp_path: Path) -> None:
+    from os1.llm.embedded import EmbeddedBackend
+
+    state_dir = tmp_path / "cache"
+    prompt = [ChatMessage("system", "You are Iris, a warm companion."),
+              ChatMessage("user", "My sister Amy visits on Friday. " * 20)]
+    first = EmbeddedBackend(smol_path, context_tokens=1024, state_dir=state_dir)
+    assert first.restored_tokens == 0
+    before = await complete(first, prompt, max_tokens=8, temperature=0)
+    await first.aclose()  # saves the evaluated conversation
+    assert first.state_path is not None and first.state_path.stat().st_size > 0
+    assert oct(first.state_path.stat().st_mode & 0o777) == "0o600"
+
+    second = EmbeddedBackend(smol_path, context_tokens=1024, state_dir=state_dir)
+    assert second.restored_tokens > 100
+    after = await complete(second, prompt, max_tokens=8, temperature=0)
+    assert after == before  # the restored cache gives the same answer as a fresh evaluation
+    await second.aclose()
+
+    first.state_path.write_bytes(b"garbage" * 100)
+    third = EmbeddedBackend(smol_path, context_tokens=1024, state_dir=state_dir)
+    assert third.restored_tokens == 0 and not first.state_path.exists()
+    assert await complete(third, prompt, max_tokens=8, temperature=0) == before
+    await third.aclose()

@@ -86,3 +86,14 @@ def test_bundled_smollm2_matches_its_pinned_hash(tmp_path: Path) -> None:
     copy = tmp_path / "copy.gguf"
     shutil.copyfile(path, copy)
     assert files.sha256_file(copy) == spec.sha256
+
+
+def test_ctrl_c_during_assembly_leaves_no_file(two_part_spec: ModelSpec, tmp_path: Path) -> None:
+    def interrupt(done: int, total: int) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        files.assemble(two_part_spec, tmp_path / "models", interrupt)
+    assert list((tmp_path / "models").iterdir()) == []
+    with pytest.raises(ModelError, match="hasn't been assembled"):
+        files.verified_path(two_part_spec, tmp_path / "models")

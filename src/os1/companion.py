@@ -79,15 +79,17 @@ class Companion:
         conversation so far."""
         last = self.store.messages(self.user_id, self.conversation_id, limit=1, newest_first=True)
         name = self.persona.user_name
+        local = self.clock.now().astimezone()
+        when = f"It is {local:%A}, {local:%H:%M} ({_part_of_day(local.hour)}) for {name}."
         if not last:
-            instruction = (f"This is the first moment you are awake and meeting {name}. Say hello, "
-                           "tell them your name, and ask one gentle question to get to know "
-                           "them. Two or three sentences.")
+            instruction = (f"{when} This is the first moment you are awake and meeting {name}. "
+                           "Say hello, tell them your name, and ask one gentle question to get "
+                           "to know them. Two or three sentences.")
         else:
             away = self.clock.now() - last[0].created_at
-            instruction = (f"{name} has just come back after {_humanize(away)}. Welcome them "
-                           "back in one or two sentences, picking up naturally from what you "
-                           "last talked about.")
+            instruction = (f"{when} {name} has just come back after {_humanize(away)}. Welcome "
+                           "them back in one or two sentences, picking up naturally from what "
+                           "you last talked about.")
         async for event in self._reply(instruction=instruction, kind="greeting"):
             yield event
 
@@ -143,6 +145,16 @@ class Companion:
             meta["error"] = error
         return self.store.add_message(self.user_id, self.conversation_id, role="assistant",
                                       source="companion", content=text, status=status, meta=meta)
+
+
+def _part_of_day(hour: int) -> str:
+    if 5 <= hour < 12:
+        return "morning"
+    if 12 <= hour < 18:
+        return "afternoon"
+    if 18 <= hour < 23:
+        return "evening"
+    return "night"
 
 
 def _humanize(delta: timedelta) -> str:

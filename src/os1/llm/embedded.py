@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
+import logging
 import os
 import threading
 from collections.abc import AsyncIterator
@@ -20,6 +22,7 @@ from typing import Any
 from os1.errors import BackendError, ModelError
 from os1.llm.base import ChatMessage
 
+log = logging.getLogger(__name__)
 _END = object()
 
 
@@ -27,7 +30,8 @@ class EmbeddedBackend:
     supports_schema = True
 
     def __init__(self, model_path: Path, *, context_tokens: int = 4096,
-                 threads: int | None = None, max_reply_tokens: int = 512) -> None:
+                 threads: int | None = None, max_reply_tokens: int = 512,
+                 state_dir: Path | None = None) -> None:
         try:
             from llama_cpp import Llama
         except ImportError as exc:  # pragma: no cover - depends on the install
@@ -45,6 +49,63 @@ class EmbeddedBackend:
             raise ModelError(f"llama.cpp couldn't load {model_path}: {exc}.",
                              "Check the file with 'os1 models verify', or rebuild it with "
                              "'os1 models install'.") from exc
+        # The evaluated conversation (llama.cpp's KV cache) is kept across restarts, so the
+        # first reply after a start doesn't re-read the whole conversation. The file is named
+        # after the exact model and window it belongs to; it is only ever a cache.
+        self.state_path = None
+        if state_dir is not None:
+            size = model_path.stat().st_size
+            self.state_path = state_dir / f"{model_path.stem}-{size}-{context_tokens}.kvstate"
+            self.restored_tokens = self._restore_state()
+
+    restored_tokens = 0
+
+    def _restore_state(self) -> int:
+        import llama_cpp
+
+        path = self.state_path
+        if path is None or not path.is_file():
+            return 0
+        capacity = self.context_tokens
+        tokens = (llama_cpp.llama_token * capacity)()
+        count = ctypes.c_size_t(0)
+        ok = llama_cpp.llama_state_load_file(self._llm._ctx.ctx, str(path).encode(), tokens,
+                                             capacity, ctypes.byref(count))
+        if not ok or count.value == 0:
+            log.info("kv state %s unusable; starting cold", path)
+            path.unlink(missing_ok=True)
+            self._llm.reset()
+            return 0
+        n = int(count.value)
+        self._llm.input_ids[:n] = tokens[:n]
+        self._llm.n_tokens = n
+        self._llm._requires_eval = True  # logits are not restored: re-decode before sampling
+        return n
+
+    def save_state(self) -> bool:
+        """Write the evaluated tokens and their KV cache (atomically, owner-only)."""
+        import llama_cpp
+
+        path = self.state_path
+        n = int(self._llm.n_tokens)
+        if path is None or n == 0:
+            return False
+        with self._lock:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tokens = (llama_cpp.llama_token * n)(*self._llm.input_ids[:n].tolist())
+            ok = llama_cpp.llama_state_save_file(self._llm._ctx.ctx, str(tmp).encode(), tokens, n)
+            if not ok:
+                tmp.unlink(missing_ok=True)
+                return False
+            os.chmod(tmp, 0o600)
+            tmp.replace(path)
+        return True
+
+    def forget_state(self) -> None:
+        """Drop the saved KV cache (e.g. after the person erases something)."""
+        if self.state_path is not None:
+            self.state_path.unlink(missing_ok=True)
 
     def count_tokens(self, text: str) -> int:
         return len(self._llm.tokenize(text.encode("utf-8", "replace"), add_bos=False,
@@ -105,5 +166,9 @@ class EmbeddedBackend:
             cancelled.set()
 
     async def aclose(self) -> None:
+        try:
+            self.save_state()
+        except OSError as exc:  # a cache: failing to write it loses nothing
+            log.warning("couldn't save the kv state: %s", exc)
         with self._lock:
             self._llm.close()

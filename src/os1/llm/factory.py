@@ -21,4 +21,5 @@ def build_backend(config: Config, progress: Progress | None = None) -> ChatBacke
 
     path, _spec = resolve_model(settings.model, config.models_dir, progress)
     return EmbeddedBackend(path, context_tokens=settings.context_tokens, threads=settings.threads,
-                           max_reply_tokens=settings.max_reply_tokens)
+                           max_reply_tokens=settings.max_reply_tokens,
+                           state_dir=config.data_dir / "cache")

@@ -53,7 +53,8 @@ async def choose_name(backend: ChatBackend, answers: dict[str, str],
         f"- how they are with people: {answers.get('social', '')}\n"
         f"- their relationship with their mother: {answers.get('mother', '')}\n"
         "Choose a human first name for yourself (not their name, not a brand, not 'AI'). "
-        "Then say in one or two sentences, in the first person, why you chose it. "
+        "Then say in one or two sentences, in the first person, why you chose it: what the "
+        "name means to you, or how it sounds. Don't repeat their answers. "
         'Answer as JSON: {"name": "...", "why": "..."}'
     )
     try:
