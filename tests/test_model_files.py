@@ -9,7 +9,7 @@ import pytest
 
 from os1.errors import ModelError
 from os1.models import files
-from os1.models.catalog import CATALOG, QWEN_1_5B, Part, ModelSpec
+from os1.models.catalog import CATALOG, QWEN_1_5B, ModelSpec, Part
 
 
 def _fake_package(root: Path, name: str, payload: bytes) -> Part:

@@ -96,7 +96,7 @@ def default_data_dir() -> Path:
 
 
 def resolve_data_dir(flag: str | Path | None = None, env: dict[str, str] | None = None) -> Path:
-    env = os.environ if env is None else env
+    env = dict(os.environ) if env is None else env
     raw = flag or env.get("OS1_HOME") or default_data_dir()
     return Path(raw).expanduser().resolve()
 
@@ -155,8 +155,9 @@ def load_config(
         settings = Settings.model_validate(raw)
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])} ({sources.get('.'.join(str(p) for p in err['loc']), 'config')}): {err['msg']}"
+            f"{key} ({sources.get(key, 'config')}): {err['msg']}"
             for err in exc.errors()
+            for key in [".".join(str(p) for p in err["loc"])]
         )
         raise ConfigError(
             f"Some settings aren't valid: {problems}.",

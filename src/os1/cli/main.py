@@ -108,7 +108,7 @@ def run(argv: list[str] | None = None) -> None:
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.TyperException as exc:  # usage errors: wrong option, missing argument
-        exc.show()
+        exc.show()  # type: ignore[attr-defined]
         sys.exit(getattr(exc, "exit_code", 2))
     except (KeyboardInterrupt, typer.Abort):
         err_console.print("\n[dim]Stopped. Nothing that was saved is lost.[/]")

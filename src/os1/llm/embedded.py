@@ -137,14 +137,15 @@ class EmbeddedBackend:
                     put(_END)
                     return
                 try:
-                    chunks = self._llm.create_chat_completion(**options)
+                    chunks: Any = self._llm.create_chat_completion(**options)
                     for chunk in chunks:
                         if cancelled.is_set():
                             break
-                        piece = chunk["choices"][0]["delta"].get("content")
+                        delta: Any = chunk["choices"][0]["delta"]
+                        piece = delta.get("content")
                         if piece:
                             put(piece)
-                    chunks.close()  # type: ignore[union-attr]
+                    chunks.close()
                 except Exception as exc:  # noqa: BLE001 - handed to the consumer
                     put(exc)
                     return
