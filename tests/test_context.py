@@ -10,9 +10,13 @@ async def chat(companion: Companion, text: str) -> None:
         pass
 
 
+def is_fold(messages) -> bool:
+    return "pause the conversation" in messages[-1].content
+
+
 def summarizing_backend(context_tokens: int) -> FakeBackend:
     def reply(messages):
-        if "write what" in messages[-1].content:
+        if is_fold(messages):
             return "Theodore told me about his sister Amy and his job writing letters."
         return "I hear you, and I remember."
     return FakeBackend(default=reply, context_tokens=context_tokens)
@@ -26,9 +30,17 @@ async def test_a_long_history_is_folded_into_a_summary_and_always_fits(store: St
     for i in range(120):
         await chat(companion, f"Turn {i}: my sister Amy says hello and the weather is grey. " * 2)
     for call in backend.calls:
-        assert sum(backend.count_tokens(m.content) + 8 for m in call.messages) <= 1024 - 128
+        tokens = sum(backend.count_tokens(m.content) + 8 for m in call.messages)
+        if is_fold(call.messages):  # the summary request: prompt plus summary fit the window
+            assert tokens + call.max_tokens <= 1024
+        else:  # a reply: prompt plus reply fit
+            assert tokens <= 1024 - 128
     summary = store.latest_summary(persona.user_id, companion.conversation_id)
     assert summary is not None and summary.method == "model"
+    folds = [c for c in backend.calls if is_fold(c.messages)]
+    # the fold request continues the conversation prompt, so its prefix is already evaluated
+    previous = backend.calls[backend.calls.index(folds[0]) - 1].messages
+    assert folds[0].messages[0] == previous[0] and folds[0].messages[1] == previous[1]
     last_prompt = backend.calls[-1].messages
     assert "sister Amy" in last_prompt[0].content  # the summary rides in the persona prompt
     # nothing is deleted: all 240 messages are still stored
@@ -42,7 +54,7 @@ async def test_folds_are_rare_so_the_prompt_prefix_stays_stable(store: Store, pe
                           persona=persona, reply_tokens=128)
     for i in range(60):
         await chat(companion, f"Message number {i} about my day.")
-    chat_calls = [c for c in backend.calls if "write what" not in c.messages[-1].content]
+    chat_calls = [c for c in backend.calls if not is_fold(c.messages)]
     folds = len(backend.calls) - len(chat_calls)
     assert 1 <= folds <= 4
     stable = sum(1 for a, b in zip(chat_calls, chat_calls[1:], strict=False)
@@ -53,7 +65,7 @@ async def test_folds_are_rare_so_the_prompt_prefix_stays_stable(store: Store, pe
 
 async def test_summary_falls_back_when_the_model_fails(store: Store, persona, clock) -> None:
     def reply(messages):
-        return "" if "write what" in messages[-1].content else "ok"
+        return "" if is_fold(messages) else "ok"
     backend = FakeBackend(default=reply, context_tokens=768)
     companion = Companion(store=store, backend=backend, clock=clock, user_id=persona.user_id,
                           persona=persona, reply_tokens=128)

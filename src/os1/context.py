@@ -22,7 +22,7 @@ from os1.store import Store, StoredMessage, Summary
 log = logging.getLogger(__name__)
 
 FOLD_AT = 0.8  # fold when the prompt would fill this share of the budget
-KEEP_AFTER_FOLD = 0.4  # keep about this share of the budget as verbatim recent turns
+KEEP_AFTER_FOLD = 0.3  # keep about this share of the budget as verbatim recent turns
 SUMMARY_WORDS = 180
 
 
@@ -32,6 +32,8 @@ class Prompt:
     trimmed: list[int] = field(default_factory=list)  # ids of messages shown only in part
     dropped: int = 0  # older messages that didn't fit (beyond the summary)
     folded: bool = False
+    tokens: int = 0  # estimated prompt tokens, instruction included
+    shown: list[StoredMessage] = field(default_factory=list)  # the stored messages included
 
 
 class ConversationContext:
@@ -74,21 +76,23 @@ class ConversationContext:
 
     async def build(self, instruction: str | None = None) -> Prompt:
         summary = self.store.latest_summary(self.user_id, self.conversation_id)
+        prompt = self._fit(summary, instruction)
+        if prompt.tokens > FOLD_AT * self.budget and len(prompt.shown) > 4:
+            summary = await self._fold(prompt, summary, instruction)
+            prompt = self._fit(summary, instruction)
+            prompt.folded = True
+        return prompt
+
+    def _fit(self, summary: Summary | None, instruction: str | None) -> Prompt:
+        """The persona, the summary, and the newest turns that fit — always within budget."""
         history = self._history(summary)
         system = persona_prompt(self.persona, self.clock.now(), summary.content if summary else None)
         used = self.backend.count_tokens(system) + (
-            self.backend.count_tokens(instruction) if instruction else 0)
-        folded = False
-        if used + sum(self._cost(m) for m in history) > FOLD_AT * self.budget and len(history) > 4:
-            summary = await self._fold(history, summary)
-            folded = True
-            history = self._history(summary)
-            system = persona_prompt(self.persona, self.clock.now(), summary.content)
-            used = self.backend.count_tokens(system) + (
-                self.backend.count_tokens(instruction) if instruction else 0)
+            self.backend.count_tokens(instruction) + 8 if instruction else 0)
         room = self.budget - used
         per_message = max(128, room // 2)
         chosen: list[ChatMessage] = []
+        shown: list[StoredMessage] = []
         trimmed: list[int] = []
         for message in reversed(history):
             rendered, was_trimmed = self._render(message, per_message)
@@ -97,53 +101,55 @@ class ConversationContext:
                 break
             room -= cost
             chosen.append(rendered)
+            shown.append(message)
             if was_trimmed:
                 trimmed.append(message.id)
         chosen.reverse()
+        shown.reverse()
         messages = [ChatMessage("system", system), *_merge_same_role(chosen)]
         if instruction:
             messages.append(ChatMessage("system", instruction))
-        return Prompt(messages, trimmed, len(history) - len(chosen), folded)
+        return Prompt(messages, trimmed, len(history) - len(chosen), False,
+                      self.budget - room, shown)
 
     def _history(self, summary: Summary | None) -> list[StoredMessage]:
         after = summary.upto_message_id if summary else 0
         return [m for m in self.store.messages(self.user_id, self.conversation_id, after_id=after)
                 if m.status != "failed" or m.role == "user"]
 
-    async def _fold(self, history: list[StoredMessage], summary: Summary | None) -> Summary:
-        """Summarize the older part of ``history`` (with the previous summary) and store it."""
+    async def _fold(self, prompt: Prompt, summary: Summary | None,
+                    instruction: str | None) -> Summary:
+        """Fold the older turns into a summary, and store it.
+
+        The request is the conversation prompt itself plus one note, so llama.cpp (and any
+        server with prefix caching) reuses what it has already evaluated and only writes the
+        summary: a fold costs a short generation, not a second read of the conversation.
+        """
+        history = prompt.shown
         keep_budget = int(KEEP_AFTER_FOLD * self.budget)
         kept, cut = 0, len(history)
         while cut > 2 and kept + self._cost(history[cut - 1]) <= keep_budget:
             cut -= 1
             kept += self._cost(history[cut])
-        cut = max(cut, 2)
         older = history[:cut]
-        name, user = self.persona.name, self.persona.user_name
-        lines = []
-        for m in older:
-            who = name if m.role == "assistant" else user
-            text = m.content if len(m.content) <= 600 else m.content[:600] + " …"
-            lines.append(f"{who}: {text}")
-        transcript = "\n".join(lines)
-        limit = self.budget - 400
-        while self.backend.count_tokens(transcript) > limit and len(lines) > 1:
-            lines = lines[len(lines) // 4 or 1:]
-            transcript = "\n".join(lines)
-        previous = f"Earlier summary: {summary.content}\n\n" if summary else ""
-        request = [
-            ChatMessage("system", "You write brief, faithful notes of a conversation."),
-            ChatMessage("user", f"{previous}Conversation between {user} and {name}:\n{transcript}\n\n"
-                        f"In under {SUMMARY_WORDS} words, write what {name} should remember: "
-                        "names, facts, feelings, plans, and where the conversation was going. "
-                        "Plain prose."),
-        ]
+        user = self.persona.user_name
+        base = prompt.messages[:-1] if instruction else prompt.messages
+        note = ChatMessage("system", (
+            f"(A note from os1, not from {user}: pause the conversation. In under {SUMMARY_WORDS} "
+            f"words, write notes for yourself of what you should remember from everything above: "
+            "names, facts, feelings, plans, and where the conversation was going. Plain prose; "
+            f"don't answer {user}.)"))
+        request = [*base, note]
+        room = self.backend.context_tokens - sum(
+            self.backend.count_tokens(m.content) + 8 for m in request) - 16
         content, method = "", "model"
-        try:
-            content = (await complete(self.backend, request, max_tokens=SUMMARY_WORDS * 2,
-                                      temperature=0.2)).strip()
-        except BackendError as exc:
-            log.warning("summary: backend failed (%s); using the fallback", exc.what)
+        if room >= 64:
+            try:
+                content = (await complete(self.backend, request,
+                                          max_tokens=min(SUMMARY_WORDS * 2, room),
+                                          temperature=0.2)).strip()
+            except BackendError as exc:
+                log.warning("summary: backend failed (%s); using the fallback", exc.what)
         if len(content) < 20:
             content, method = _fallback_summary(summary, older, user), "fallback"
         upto = older[-1].id
