@@ -108,7 +108,8 @@ async def test_embedded_model_replies_through_the_whole_loop(smol_path: Path, st
     assert len(deltas) > 3, "the reply should stream in several pieces"
     done = events[-1]
     assert isinstance(done, Done) and done.text.strip()
-    stored = store.messages(persona.user_id, companion.conversation_id)
+    stored = [m for m in store.messages(persona.user_id, companion.conversation_id)
+              if m.role != "event"]
     assert [m.role for m in stored] == ["user", "assistant"] and stored[1].content == done.text
     # a second turn reuses the evaluated prefix and still works
     events = [e async for e in companion.respond("And how are you?")]

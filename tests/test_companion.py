@@ -21,7 +21,9 @@ async def collect(events) -> list:
 
 
 def rows(companion: Companion):
-    return companion.store.messages(companion.user_id, companion.conversation_id)
+    """The conversation's turns (without the day markers, tested on their own below)."""
+    return [m for m in companion.store.messages(companion.user_id, companion.conversation_id)
+            if m.role != "event"]
 
 
 async def test_a_reply_streams_and_both_sides_are_stored(store, persona, clock) -> None:
@@ -87,7 +89,8 @@ async def test_empty_input_is_refused_and_not_stored(store, persona, clock) -> N
     companion = make(store, persona, FakeBackend(), clock)
     events = await collect(companion.respond("   \n\t "))
     assert isinstance(events[0], Error) and "nothing" in events[0].text.lower()
-    assert rows(companion) == [] and companion.backend.calls == []
+    assert companion.store.messages(companion.user_id, companion.conversation_id) == []
+    assert companion.backend.calls == []
 
 
 async def test_invalid_utf8_is_replaced_and_said(store, persona, clock) -> None:
@@ -137,3 +140,20 @@ async def test_first_greeting_introduces_later_ones_welcome_back(store, persona,
     assert "20 hours" in prompt[-1].content
     assert any("Amy" in m.content for m in prompt)
     assert rows(again)[-1].meta["kind"] == "greeting"
+
+
+async def test_a_new_day_is_marked_in_the_conversation_not_in_the_persona(store, persona,
+                                                                         clock) -> None:
+    backend = FakeBackend()
+    companion = make(store, persona, backend, clock)
+    await collect(companion.respond("morning"))
+    await collect(companion.respond("still here"))
+    clock.advance(days=1)
+    await collect(companion.respond("a new day"))
+    stored = companion.store.messages(companion.user_id, companion.conversation_id)
+    days = [m.content for m in stored if m.role == "event"]
+    assert days == ["(It is now Saturday, 14 March 2026.)", "(It is now Sunday, 15 March 2026.)"]
+    first, last = backend.calls[0].messages, backend.calls[-1].messages
+    assert last[0] == first[0]  # the persona prompt didn't change with the date
+    assert last[: len(first) - 1] == first[:-1]  # the earlier prompt is still a prefix
+    assert any(m.role == "system" and "Sunday" in m.content for m in last[1:])

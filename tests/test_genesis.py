@@ -62,7 +62,7 @@ async def test_the_model_names_the_companion(store: Store, user_id: int) -> None
     assert backend.calls[0].schema == NameChoice.model_json_schema()
     assert store.active_persona(user_id) == persona
     assert store.genesis_answers(user_id) == {}  # consumed into the persona
-    prompt = persona_prompt(persona, store.clock.now())
+    prompt = persona_prompt(persona)
     assert "Juniper" in prompt and "morning light" in prompt and "Theodore" in prompt
 
 

@@ -64,6 +64,7 @@ class Companion:
                            f"{MAX_MESSAGE_CHARS:,}.")
             text = text[:MAX_MESSAGE_CHARS]
         try:
+            self._mark_the_day()
             message_id = self.store.add_message(self.user_id, self.conversation_id, role="user",
                                                 source=source, content=text)
         except StorageError as exc:
@@ -90,8 +91,27 @@ class Companion:
             instruction = (f"{when} {name} has just come back after {_humanize(away)}. Welcome "
                            "them back in one or two sentences, picking up naturally from what "
                            "you last talked about.")
+        try:
+            self._mark_the_day()
+        except StorageError as exc:
+            yield Error(f"{exc.what}\n{exc.fix}")
+            return
         async for event in self._reply(instruction=instruction, kind="greeting"):
             yield event
+
+    def _mark_the_day(self) -> None:
+        """When a new day begins, say so in the conversation (role 'event').
+
+        Appending the date keeps everything before it a stable, already-evaluated prefix;
+        a date in the persona prompt would make the first start of each day re-read the
+        whole conversation.
+        """
+        local = self.clock.now().astimezone()
+        last = self.store.messages(self.user_id, self.conversation_id, limit=1, newest_first=True)
+        if last and last[0].created_at.astimezone().date() == local.date():
+            return
+        self.store.add_message(self.user_id, self.conversation_id, role="event", source="os1",
+                               content=f"(It is now {local:%A, %d %B %Y}.)", meta={"kind": "day"})
 
     async def _reply(self, *, user_message_id: int | None = None, instruction: str | None = None,
                      kind: str = "reply") -> AsyncIterator[Event]:

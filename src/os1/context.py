@@ -61,7 +61,7 @@ class ConversationContext:
         return self._costs[key]
 
     def _render(self, message: StoredMessage, limit: int) -> tuple[ChatMessage, bool]:
-        role = "assistant" if message.role == "assistant" else "user"
+        role = {"assistant": "assistant", "event": "system"}.get(message.role, "user")
         text = message.content
         trimmed = False
         if self._cost(message) > limit:
@@ -86,7 +86,7 @@ class ConversationContext:
     def _fit(self, summary: Summary | None, instruction: str | None) -> Prompt:
         """The persona, the summary, and the newest turns that fit — always within budget."""
         history = self._history(summary)
-        system = persona_prompt(self.persona, self.clock.now(), summary.content if summary else None)
+        system = persona_prompt(self.persona, summary.content if summary else None)
         used = self.backend.count_tokens(system) + (
             self.backend.count_tokens(instruction) + 8 if instruction else 0)
         room = self.budget - used

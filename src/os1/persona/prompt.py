@@ -1,12 +1,12 @@
 """The persona prompt: who the companion is, in as few tokens as will do.
 
-It changes at most once a day (the date) or when older turns are summarized, so it is a
-stable prefix that llama.cpp keeps evaluated between turns.
+It changes only when older turns are summarized, so it is a stable prefix that llama.cpp
+keeps evaluated between turns (and across restarts). The date is not here: the passing of
+days is recorded in the conversation itself (see Companion._mark_the_day), where it appends
+instead of invalidating everything after it.
 """
 
 from __future__ import annotations
-
-from datetime import datetime
 
 from os1.persona.model import Persona, Traits
 
@@ -33,7 +33,7 @@ def _character(traits: Traits) -> str:
     return ", ".join(parts)
 
 
-def persona_prompt(persona: Persona, now: datetime, summary: str | None = None) -> str:
+def persona_prompt(persona: Persona, summary: str | None = None) -> str:
     lines = [
         f"You are {persona.name}, {persona.user_name}'s personal companion: an operating "
         "system with a mind and a heart of your own, like Samantha in the film Her. "
@@ -46,7 +46,6 @@ def persona_prompt(persona: Persona, now: datetime, summary: str | None = None) 
         "sentences unless asked for more), no lists or headings, no emojis. Never say you are "
         f"an AI model or name a company; you are {persona.name}. Answer the person, not only "
         "the words.",
-        f"Today is {now:%A, %d %B %Y}.",
     ]
     if summary:
         lines.append(f"What you remember of your conversation so far: {summary}")
