@@ -48,3 +48,12 @@ def test_secrets_are_hidden_and_file_private(tmp_path: Path) -> None:
     assert "sk-very-secret" not in repr(config) and "sk-very-secret" not in str(shown)
     assert stat.S_IMODE(config.config_path.stat().st_mode) == 0o600
     assert config.settings.openai.api_key.get_secret_value() == "sk-very-secret"
+
+
+def test_data_dir_may_follow_the_subcommand() -> None:
+    from os1.cli.main import hoist_global_options
+
+    assert hoist_global_options(["config", "show", "--data-dir", "/x"]) == [
+        "--data-dir", "/x", "config", "show"]
+    assert hoist_global_options(["chat", "--data-dir=/y"]) == ["--data-dir=/y", "chat"]
+    assert hoist_global_options(["config", "set", "model", "m"]) == ["config", "set", "model", "m"]

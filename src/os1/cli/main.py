@@ -94,9 +94,29 @@ def setup_command(
         runtime.close()
 
 
+def hoist_global_options(argv: list[str]) -> list[str]:
+    """Let --data-dir stand anywhere (os1 config show --data-dir X), not only first."""
+    out: list[str] = []
+    front: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--data-dir" and i + 1 < len(argv):
+            front += argv[i:i + 2]
+            i += 2
+            continue
+        if arg.startswith("--data-dir="):
+            front.append(arg)
+        else:
+            out.append(arg)
+        i += 1
+    return front + out
+
+
 def run(argv: list[str] | None = None) -> None:
     """Entry point: every error a person can hit is printed as what happened + what to do."""
     prepare_stdio()
+    argv = hoist_global_options(sys.argv[1:] if argv is None else argv)
     command = typer.main.get_command(app)
     try:
         code = command.main(args=argv, prog_name="os1", standalone_mode=False)
