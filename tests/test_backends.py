@@ -222,3 +222,22 @@ async def test_kv_state_survives_a_restart_and_a_bad_one_is_dropped(smol_path: P
     assert third.restored_tokens == 0 and not first.state_path.exists()
     assert await complete(third, prompt, max_tokens=8, temperature=0) == before
     await third.aclose()
+
+
+@pytest.mark.slow
+async def test_kv_state_is_saved_after_each_reply_not_only_at_exit(smol_path: Path,
+                                                                    tmp_path: Path) -> None:
+    from os1.llm.embedded import EmbeddedBackend
+
+    backend = EmbeddedBackend(smol_path, context_tokens=1024, state_dir=tmp_path)
+    await complete(backend, HELLO, max_tokens=8, temperature=0)
+    for _ in range(100):  # written by the worker right after the reply
+        if backend.state_path is not None and backend.state_path.exists():
+            break
+        await asyncio.sleep(0.05)
+    assert backend.state_path is not None and backend.state_path.stat().st_size > 0
+    # a crash now (no aclose) still leaves a usable cache for the next start
+    again = EmbeddedBackend(smol_path, context_tokens=1024, state_dir=tmp_path)
+    assert again.restored_tokens > 0
+    await again.aclose()
+    await backend.aclose()

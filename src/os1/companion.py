@@ -89,8 +89,8 @@ class Companion:
         else:
             away = self.clock.now() - last[0].created_at
             instruction = (f"{when} {name} has just come back after {_humanize(away)}. Welcome "
-                           "them back in one or two sentences, picking up naturally from what "
-                           "you last talked about.")
+                           "them back in one short sentence that picks up from what you last "
+                           "talked about.")
         try:
             self._mark_the_day()
         except StorageError as exc:

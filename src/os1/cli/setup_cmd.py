@@ -9,6 +9,7 @@ import typer
 
 from os1.cli.runtime import Runtime
 from os1.cli.terminal import console, read_line
+from os1.companion import clean_text
 from os1.persona import genesis
 from os1.persona.model import Persona
 
@@ -22,7 +23,9 @@ def ask_questions(runtime: Runtime) -> dict[str, str]:
         if question.hint:
             console.print(f"[dim]{question.hint}[/]")
         while True:
-            raw = read_line("> ")
+            raw, notices = clean_text(read_line("> "))  # invalid UTF-8 becomes U+FFFD
+            for notice in notices:
+                console.print(f"[dim]({notice})[/]")
             try:
                 answers[question.key] = genesis.accept_answer(runtime.store, runtime.user_id,
                                                               question.key, raw)

@@ -26,6 +26,34 @@ log = logging.getLogger(__name__)
 _END = object()
 
 
+class _KeepTerminal:
+    """Stands in for llama-cpp-python's ``suppress_stdout_stderr``.
+
+    With verbose=False it silences a model load by pointing the *process's* file descriptors
+    1 and 2 at /dev/null. os1 loads the model in a background thread while genesis asks its
+    questions, so that would blank the terminal under the person's eyes. llama.cpp's own log
+    callback already drops everything below ERROR when verbose is off, so nothing is lost
+    by leaving the descriptors alone.
+    """
+
+    def __init__(self, disable: bool = True) -> None:
+        pass
+
+    def __enter__(self) -> _KeepTerminal:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        return None
+
+
+def _keep_the_terminal() -> None:
+    import llama_cpp._internals
+    import llama_cpp.llama
+
+    llama_cpp.llama.suppress_stdout_stderr = _KeepTerminal  # type: ignore[assignment,misc]
+    llama_cpp._internals.suppress_stdout_stderr = _KeepTerminal  # type: ignore[assignment,misc]
+
+
 class EmbeddedBackend:
     supports_schema = True
 
@@ -37,6 +65,7 @@ class EmbeddedBackend:
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise ModelError("The embedded model runtime (llama-cpp-python) isn't installed.",
                              "Run ./run.sh, or: pip install -e '.[embedded]'") from exc
+        _keep_the_terminal()
         self.name = f"embedded:{model_path.name}"
         self.context_tokens = context_tokens
         self.max_reply_tokens = max_reply_tokens
@@ -47,8 +76,10 @@ class EmbeddedBackend:
                               n_batch=512, verbose=False)
         except (ValueError, RuntimeError, OSError) as exc:
             raise ModelError(f"llama.cpp couldn't load {model_path}: {exc}.",
-                             "Check the file with 'os1 models verify', or rebuild it with "
-                             "'os1 models install'.") from exc
+                             "If it is one of os1's models, check it with 'os1 models verify' "
+                             "or rebuild it with 'os1 models install'; if it is your own file, "
+                             "it may be damaged or made for another llama.cpp version "
+                             "(os1 config set model qwen2.5-coder-1.5b goes back to the default).") from exc
         # The evaluated conversation (llama.cpp's KV cache) is kept across restarts, so the
         # first reply after a start doesn't re-read the whole conversation. The file is named
         # after the exact model and window it belongs to; it is only ever a cache.
@@ -84,22 +115,25 @@ class EmbeddedBackend:
 
     def save_state(self) -> bool:
         """Write the evaluated tokens and their KV cache (atomically, owner-only)."""
+        with self._lock:
+            return self._save_state_locked()
+
+    def _save_state_locked(self) -> bool:
         import llama_cpp
 
         path = self.state_path
         n = int(self._llm.n_tokens)
         if path is None or n == 0:
             return False
-        with self._lock:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            tokens = (llama_cpp.llama_token * n)(*self._llm.input_ids[:n].tolist())
-            ok = llama_cpp.llama_state_save_file(self._llm._ctx.ctx, str(tmp).encode(), tokens, n)
-            if not ok:
-                tmp.unlink(missing_ok=True)
-                return False
-            os.chmod(tmp, 0o600)
-            tmp.replace(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tokens = (llama_cpp.llama_token * n)(*self._llm.input_ids[:n].tolist())
+        ok = llama_cpp.llama_state_save_file(self._llm._ctx.ctx, str(tmp).encode(), tokens, n)
+        if not ok:
+            tmp.unlink(missing_ok=True)
+            return False
+        os.chmod(tmp, 0o600)
+        tmp.replace(path)
         return True
 
     def forget_state(self) -> None:
@@ -136,10 +170,12 @@ class EmbeddedBackend:
                 if cancelled.is_set():
                     put(_END)
                     return
+                finished = True
                 try:
                     chunks: Any = self._llm.create_chat_completion(**options)
                     for chunk in chunks:
                         if cancelled.is_set():
+                            finished = False
                             break
                         delta: Any = chunk["choices"][0]["delta"]
                         piece = delta.get("content")
@@ -150,6 +186,13 @@ class EmbeddedBackend:
                     put(exc)
                     return
                 put(_END)
+                # Saved after every reply (the reader already has it all; the next reply
+                # waits for the lock), so closing the window or a crash costs no cold start.
+                if finished:
+                    try:
+                        self._save_state_locked()
+                    except OSError as exc:
+                        log.warning("couldn't save the kv state: %s", exc)
 
         thread = threading.Thread(target=work, name="os1-llama", daemon=True)
         thread.start()

@@ -5,6 +5,7 @@ Library errors are translated here into ``StorageError``s that say what to do.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -57,7 +58,16 @@ def explain_sqlite_error(exc: BaseException, path: Path | str) -> StorageError:
 
 
 def _probe_sqlite(path: Path) -> None:
-    """Fail early, before the person types anything, if the file can't be read or written."""
+    """Fail early, before the person types anything, if the file can't be read or written.
+
+    Permissions are checked before SQLite opens anything: opening a read-only database in
+    WAL mode would leave read-only -wal/-shm files behind, and os1 would stay "read-only"
+    even after the person made the database writable.
+    """
+    for candidate in (path, path.parent):
+        if candidate.exists() and not os.access(candidate, os.W_OK):
+            raise explain_sqlite_error(sqlite3.OperationalError("attempt to write a readonly "
+                                                                "database"), path)
     try:
         conn = sqlite3.connect(path, isolation_level=None, timeout=5)
     except sqlite3.Error as exc:
