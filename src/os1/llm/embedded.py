@@ -46,9 +46,25 @@ class _KeepTerminal:
         return None
 
 
+_llama_log = logging.getLogger("os1.llama_cpp")
+_log_callback: Any = None  # kept referenced: llama.cpp holds a pointer to it
+
+
 def _keep_the_terminal() -> None:
+    global _log_callback
+    import llama_cpp
     import llama_cpp._internals
     import llama_cpp.llama
+
+    if _log_callback is None:
+        # llama.cpp's messages (model metadata, tokenizer warnings) go to Python logging, not
+        # to the terminal the person is typing in.
+        @llama_cpp.llama_log_callback  # type: ignore[misc]
+        def _to_logging(level: int, text: bytes, _user_data: ctypes.c_void_p) -> None:
+            _llama_log.debug("%s", text.decode("utf-8", "replace").rstrip())
+
+        _log_callback = _to_logging
+        llama_cpp.llama_log_set(_log_callback, ctypes.c_void_p(0))
 
     llama_cpp.llama.suppress_stdout_stderr = _KeepTerminal  # type: ignore[assignment,misc]
     llama_cpp._internals.suppress_stdout_stderr = _KeepTerminal  # type: ignore[assignment,misc]
