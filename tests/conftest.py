@@ -69,3 +69,11 @@ def cli_env(tmp_path: Path) -> dict[str, str]:
     env.update({"OS1_HOME": str(tmp_path / "home"), "TERM": "xterm", "COLUMNS": "100",
                 "OS1_MODELS_DIR": str(tmp_path / "models")})
     return env
+
+
+def make_companion(store: Store, persona, backend: FakeBackend, clock: FakeClock,  # type: ignore[no-untyped-def]
+                   reply_tokens: int = 128):
+    from os1.companion import Companion
+
+    return Companion(store=store, backend=backend, clock=clock, user_id=persona.user_id,
+                     persona=persona, reply_tokens=reply_tokens)

@@ -7,13 +7,10 @@ import pytest
 from os1.companion import Companion
 from os1.errors import StorageError
 from os1.events import Done, Error, Notice, TextDelta
-from os1.store import Store
+from tests.conftest import make_companion
 from tests.fakes.backend import FakeBackend, down
 
-
-def make(store: Store, persona, backend: FakeBackend, clock) -> Companion:
-    return Companion(store=store, backend=backend, clock=clock, user_id=persona.user_id,
-                     persona=persona, reply_tokens=128)
+make = make_companion
 
 
 async def collect(events) -> list:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from os1.companion import Companion
 from os1.store import Store
+from tests.conftest import make_companion
 from tests.fakes.backend import FakeBackend
 
 
@@ -25,8 +26,7 @@ def summarizing_backend(context_tokens: int) -> FakeBackend:
 async def test_a_long_history_is_folded_into_a_summary_and_always_fits(store: Store, persona,
                                                                        clock) -> None:
     backend = summarizing_backend(context_tokens=1024)
-    companion = Companion(store=store, backend=backend, clock=clock, user_id=persona.user_id,
-                          persona=persona, reply_tokens=128)
+    companion = make_companion(store, persona, backend, clock)
     for i in range(120):
         await chat(companion, f"Turn {i}: my sister Amy says hello and the weather is grey. " * 2)
     for call in backend.calls:
@@ -51,8 +51,7 @@ async def test_a_long_history_is_folded_into_a_summary_and_always_fits(store: St
 async def test_folds_are_rare_so_the_prompt_prefix_stays_stable(store: Store, persona,
                                                                 clock) -> None:
     backend = summarizing_backend(context_tokens=2048)
-    companion = Companion(store=store, backend=backend, clock=clock, user_id=persona.user_id,
-                          persona=persona, reply_tokens=128)
+    companion = make_companion(store, persona, backend, clock)
     for i in range(60):
         await chat(companion, f"Message number {i} about my day.")
     chat_calls = [c for c in backend.calls if not is_fold(c.messages)]
@@ -68,8 +67,7 @@ async def test_summary_falls_back_when_the_model_fails(store: Store, persona, cl
     def reply(messages):
         return "" if is_fold(messages) else "ok"
     backend = FakeBackend(default=reply, context_tokens=768)
-    companion = Companion(store=store, backend=backend, clock=clock, user_id=persona.user_id,
-                          persona=persona, reply_tokens=128)
+    companion = make_companion(store, persona, backend, clock)
     for i in range(40):
         await chat(companion, f"Fact {i}: I like green tea in the morning.")
     summary = store.latest_summary(persona.user_id, companion.conversation_id)

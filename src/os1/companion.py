@@ -18,7 +18,7 @@ from os1.errors import BackendError, StorageError
 from os1.events import Done, Error, Event, Notice, TextDelta
 from os1.llm.base import ChatBackend
 from os1.persona.model import Persona
-from os1.store import Store
+from os1.store import Store, StoredMessage
 
 MAX_MESSAGE_CHARS = 200_000  # stored whole up to this; the model sees what fits
 
@@ -92,14 +92,14 @@ class Companion:
                            "them back in one short sentence that picks up from what you last "
                            "talked about.")
         try:
-            self._mark_the_day()
+            self._mark_the_day(last[0] if last else None)
         except StorageError as exc:
             yield Error(f"{exc.what}\n{exc.fix}")
             return
         async for event in self._reply(instruction=instruction, kind="greeting"):
             yield event
 
-    def _mark_the_day(self) -> None:
+    def _mark_the_day(self, last: StoredMessage | None = None) -> None:
         """When a new day begins, say so in the conversation (role 'event').
 
         Appending the date keeps everything before it a stable, already-evaluated prefix;
@@ -107,8 +107,11 @@ class Companion:
         whole conversation.
         """
         local = self.clock.now().astimezone()
-        last = self.store.messages(self.user_id, self.conversation_id, limit=1, newest_first=True)
-        if last and last[0].created_at.astimezone().date() == local.date():
+        if last is None:
+            newest = self.store.messages(self.user_id, self.conversation_id, limit=1,
+                                         newest_first=True)
+            last = newest[0] if newest else None
+        if last is not None and last.created_at.astimezone().date() == local.date():
             return
         self.store.add_message(self.user_id, self.conversation_id, role="event", source="os1",
                                content=f"(It is now {local:%A, %d %B %Y}.)", meta={"kind": "day"})

@@ -12,6 +12,11 @@ from os1.persona.model import Persona
 HELP = "(Ctrl-C stops a reply; Ctrl-C twice or /quit leaves. Everything is saved as you go.)"
 
 
+def _goodbye(persona: Persona, *, newline: bool = False) -> int:
+    console.print(("\n" if newline else "") + f"[dim]Bye for now. {persona.name} will remember.[/]")
+    return 0
+
+
 def chat(runtime: Runtime, persona: Persona, *, greet: bool = True) -> int:
     with console.status("  [dim]waking up[/]", spinner="dots"):
         backend = runtime.backend()
@@ -32,24 +37,20 @@ def chat(runtime: Runtime, persona: Persona, *, greet: bool = True) -> int:
                 line = read_line(you)
             except KeyboardInterrupt:
                 if pending_exit:
-                    console.print(f"\n[dim]Bye for now. {persona.name} will remember.[/]")
-                    return 0
+                    return _goodbye(persona, newline=True)
                 console.print("\n[dim](Press Ctrl-C again to leave. Everything is saved.)[/]")
                 pending_exit = True
                 continue
             except EOFError:
-                console.print(f"\n[dim]Bye for now. {persona.name} will remember.[/]")
-                return 0
+                return _goodbye(persona, newline=True)
             if line.strip() in ("/quit", "/exit", "/bye"):
-                console.print(f"[dim]Bye for now. {persona.name} will remember.[/]")
-                return 0
+                return _goodbye(persona)
             if line.strip() in ("/help", "/?"):
                 console.print(f"[dim]{HELP}[/]")
                 continue
             outcome = stream_events(loop, companion.respond(line), persona.name)
             if outcome.leave:
-                console.print(f"[dim]Bye for now. {persona.name} will remember.[/]")
-                return 0
+                return _goodbye(persona)
             pending_exit = outcome.interrupted
     finally:
         loop.run_until_complete(backend.aclose())

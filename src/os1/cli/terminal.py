@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import signal
 import sys
+import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -82,11 +83,11 @@ def stream_events(loop: asyncio.AbstractEventLoop, events: AsyncIterator[Event],
             outcome.leave = True
         task.cancel()
 
-    installed = True
-    try:
+    # asyncio can trap signals only in the main thread, and not on Windows; elsewhere Ctrl-C
+    # arrives as KeyboardInterrupt, handled below.
+    installed = sys.platform != "win32" and threading.current_thread() is threading.main_thread()
+    if installed:
         loop.add_signal_handler(signal.SIGINT, on_sigint)
-    except (NotImplementedError, RuntimeError, ValueError):
-        installed = False
     try:
         loop.run_until_complete(task)
     except asyncio.CancelledError:
