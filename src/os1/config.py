@@ -53,6 +53,10 @@ class Settings(BaseModel):
     connect_timeout: float = Field(default=5.0, gt=0)
     read_timeout: float = Field(default=120.0, gt=0)
     openai: OpenAIBackendConfig = Field(default_factory=OpenAIBackendConfig)
+    # Long-term memory: learn from conversations in the background and recall before replies.
+    memory: bool = True
+    # Seconds of quiet after a reply before background learning uses the model.
+    memory_idle_seconds: float = Field(default=1.5, ge=0, le=3600)
 
 
 ENV_VARS: dict[str, str] = {
@@ -66,6 +70,8 @@ ENV_VARS: dict[str, str] = {
     "OS1_OPENAI_BASE_URL": "openai.base_url",
     "OS1_OPENAI_MODEL": "openai.model",
     "OS1_OPENAI_API_KEY": "openai.api_key",
+    "OS1_MEMORY": "memory",
+    "OS1_MEMORY_IDLE_SECONDS": "memory_idle_seconds",
 }
 
 

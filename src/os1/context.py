@@ -83,6 +83,15 @@ class ConversationContext:
             prompt.folded = True
         return prompt
 
+    def visible(self) -> tuple[set[int], set[int]]:
+        """What the model would see now: the stored message ids in the prompt, and the ids of
+        memories that recall notes among them already show."""
+        prompt = self._fit(self.store.latest_summary(self.user_id, self.conversation_id), None)
+        messages = {m.id for m in prompt.shown}
+        memories = {int(i) for m in prompt.shown if m.source == "memory"
+                    for i in m.meta.get("memory_ids", [])}
+        return messages, memories
+
     def _fit(self, summary: Summary | None, instruction: str | None) -> Prompt:
         """The persona, the summary, and the newest turns that fit — always within budget."""
         history = self._history(summary)

@@ -22,6 +22,7 @@ class Call:
     messages: list[ChatMessage]
     schema: dict[str, Any] | None
     max_tokens: int | None
+    aside: bool = False
 
 
 @dataclass
@@ -45,8 +46,8 @@ class FakeBackend:
 
     async def stream(self, messages: list[ChatMessage], *, schema: dict[str, Any] | None = None,
                      stop: list[str] | None = None, max_tokens: int | None = None,
-                     temperature: float | None = None) -> AsyncIterator[str]:
-        self.calls.append(Call(list(messages), schema, max_tokens))
+                     temperature: float | None = None, aside: bool = False) -> AsyncIterator[str]:
+        self.calls.append(Call(list(messages), schema, max_tokens, aside))
         reply = self.script.pop(0) if self.script else self.default
         if isinstance(reply, Exception):
             raise reply

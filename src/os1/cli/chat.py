@@ -7,6 +7,8 @@ import asyncio
 from os1.cli.runtime import Runtime
 from os1.cli.terminal import console, read_line, stream_events
 from os1.companion import Companion
+from os1.memory.factory import build_memory
+from os1.memory.worker import MemoryWorker
 from os1.persona.model import Persona
 
 HELP = "(Ctrl-C stops a reply; Ctrl-C twice or /quit leaves. Everything is saved as you go.)"
@@ -18,18 +20,31 @@ def _goodbye(persona: Persona, *, newline: bool = False) -> int:
 
 
 def chat(runtime: Runtime, persona: Persona, *, greet: bool = True) -> int:
+    settings = runtime.config.settings
+    memory, worker = None, None
     with console.status("  [dim]waking up[/]", spinner="dots"):
         backend = runtime.backend()
+        if settings.memory:
+            memory = build_memory(runtime.store, runtime.clock, user_id=runtime.user_id,
+                                  persona=persona)
+            memory.memories.enqueue_episodes(runtime.user_id, runtime.store.current_conversation(
+                runtime.user_id, persona.id))
+            worker = MemoryWorker(memory, backend, idle_delay=settings.memory_idle_seconds)
     companion = Companion(store=runtime.store, backend=backend, clock=runtime.clock,
                           user_id=runtime.user_id, persona=persona,
-                          reply_tokens=runtime.config.settings.max_reply_tokens)
+                          reply_tokens=settings.max_reply_tokens, memory=memory, worker=worker)
     loop = asyncio.new_event_loop()
     try:
+        if worker is not None:
+            worker.hold()  # the greeting comes first
+            worker.start()
         console.print(f"[dim]{HELP}[/]\n")
         if greet:
             outcome = stream_events(loop, companion.greet(), persona.name)
             if outcome.leave:
                 return 0
+        if worker is not None:
+            worker.release()
         you = f"{persona.user_name}> "
         pending_exit = False
         while True:
@@ -53,6 +68,8 @@ def chat(runtime: Runtime, persona: Persona, *, greet: bool = True) -> int:
                 return _goodbye(persona)
             pending_exit = outcome.interrupted
     finally:
+        if worker is not None:
+            worker.stop()
         loop.run_until_complete(backend.aclose())
         loop.run_until_complete(loop.shutdown_asyncgens())
         loop.close()

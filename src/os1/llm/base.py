@@ -40,8 +40,13 @@ class ChatBackend(Protocol):
         stop: list[str] | None = None,
         max_tokens: int | None = None,
         temperature: float | None = None,
+        aside: bool = False,
     ) -> AsyncIterator[str]:
-        """Yield the reply as text pieces. Cancelling the consumer stops generation."""
+        """Yield the reply as text pieces. Cancelling the consumer stops generation.
+
+        ``aside=True`` marks background work (learning, reflecting) that must not disturb
+        the conversation's evaluated prefix: the embedded backend restores its KV cache after.
+        """
         ...
 
     async def aclose(self) -> None: ...

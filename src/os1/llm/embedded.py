@@ -96,6 +96,18 @@ class EmbeddedBackend:
                              "or rebuild it with 'os1 models install'; if it is your own file, "
                              "it may be damaged or made for another llama.cpp version "
                              "(os1 config set model qwen2.5-coder-1.5b goes back to the default).") from exc
+        # llama.cpp asks this between graph nodes; a cancelled job stops within milliseconds,
+        # even in the middle of evaluating a long prompt.
+        self._abort = threading.Event()
+        import llama_cpp
+
+        @llama_cpp.ggml_abort_callback  # type: ignore[misc]
+        def _should_abort(_data: ctypes.c_void_p) -> bool:
+            return self._abort.is_set()
+
+        self._abort_callback = _should_abort
+        llama_cpp.llama_set_abort_callback(self._llm._ctx.ctx, self._abort_callback,
+                                           ctypes.c_void_p(0))
         # The evaluated conversation (llama.cpp's KV cache) is kept across restarts, so the
         # first reply after a start doesn't re-read the whole conversation. The file is named
         # after the exact model and window it belongs to; it is only ever a cache.
@@ -106,6 +118,7 @@ class EmbeddedBackend:
             self.restored_tokens = self._restore_state()
 
     restored_tokens = 0
+    _aside_state: tuple[Any, int, Any, int] | None = None
 
     def _restore_state(self) -> int:
         import llama_cpp
@@ -163,7 +176,7 @@ class EmbeddedBackend:
 
     async def stream(self, messages: list[ChatMessage], *, schema: dict[str, Any] | None = None,
                      stop: list[str] | None = None, max_tokens: int | None = None,
-                     temperature: float | None = None) -> AsyncIterator[str]:
+                     temperature: float | None = None, aside: bool = False) -> AsyncIterator[str]:
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[object] = asyncio.Queue()
         cancelled = threading.Event()
@@ -186,29 +199,22 @@ class EmbeddedBackend:
                 if cancelled.is_set():
                     put(_END)
                     return
-                finished = True
-                try:
-                    chunks: Any = self._llm.create_chat_completion(**options)
-                    for chunk in chunks:
-                        if cancelled.is_set():
-                            finished = False
-                            break
-                        delta: Any = chunk["choices"][0]["delta"]
-                        piece = delta.get("content")
-                        if piece:
-                            put(piece)
-                    chunks.close()
-                except Exception as exc:  # noqa: BLE001 - handed to the consumer
-                    put(exc)
+                self._abort = cancelled
+                # Background work evaluates another prompt; put the conversation's KV cache
+                # back afterwards so the next reply still only pays for its new tokens.
+                if not aside:
+                    self._generate(options, cancelled, put, save=True)
                     return
-                put(_END)
-                # Saved after every reply (the reader already has it all; the next reply
-                # waits for the lock), so closing the window or a crash costs no cold start.
-                if finished:
-                    try:
-                        self._save_state_locked()
-                    except OSError as exc:
-                        log.warning("couldn't save the kv state: %s", exc)
+                # Background jobs share a prompt prefix too (the same instructions each time),
+                # so their own evaluated state is kept between them, like the conversation's.
+                conversation = self._stash()
+                if self._aside_state is not None:
+                    self._unstash(self._aside_state)
+                try:
+                    self._generate(options, cancelled, put, save=False)
+                finally:
+                    self._aside_state = self._stash()
+                    self._unstash(conversation)
 
         thread = threading.Thread(target=work, name="os1-llama", daemon=True)
         thread.start()
@@ -224,6 +230,59 @@ class EmbeddedBackend:
                 yield item
         finally:
             cancelled.set()
+
+    def _stash(self) -> tuple[Any, int, Any, int]:
+        """The conversation's KV cache and tokens (not the logits: a few MB, not hundreds)."""
+        import llama_cpp
+
+        ctx = self._llm._ctx.ctx
+        n = int(self._llm.n_tokens)
+        size = llama_cpp.llama_state_seq_get_size(ctx, 0)
+        buffer = (ctypes.c_uint8 * size)()
+        written = llama_cpp.llama_state_seq_get_data(ctx, buffer, size, 0)
+        return buffer, int(written), self._llm.input_ids[:n].copy(), n
+
+    def _unstash(self, saved: tuple[Any, int, Any, int]) -> None:
+        import llama_cpp
+
+        buffer, written, tokens, n = saved
+        self._llm._ctx.kv_cache_clear()
+        self._llm.n_tokens = 0
+        if n == 0 or llama_cpp.llama_state_seq_set_data(self._llm._ctx.ctx, buffer, written, 0) == 0:
+            self._llm.reset()
+            return
+        self._llm.input_ids[:n] = tokens
+        self._llm.n_tokens = n
+        self._llm._requires_eval = True  # logits weren't kept: re-decode one token first
+
+    def _generate(self, options: dict[str, Any], cancelled: threading.Event,
+                  put: Any, *, save: bool) -> None:
+        finished = True
+        try:
+            chunks: Any = self._llm.create_chat_completion(**options)
+            for chunk in chunks:
+                if cancelled.is_set():
+                    finished = False
+                    break
+                delta: Any = chunk["choices"][0]["delta"]
+                piece = delta.get("content")
+                if piece:
+                    put(piece)
+            chunks.close()
+        except Exception as exc:  # noqa: BLE001 - handed to the consumer
+            if cancelled.is_set():  # llama.cpp aborted the evaluation because we asked it to
+                put(_END)
+            else:
+                put(exc)
+            return
+        put(_END)
+        # Saved after every reply (the reader already has it all; the next reply waits for
+        # the lock), so closing the window or a crash costs no cold start.
+        if finished and save:
+            try:
+                self._save_state_locked()
+            except OSError as exc:
+                log.warning("couldn't save the kv state: %s", exc)
 
     async def aclose(self) -> None:
         try:

@@ -53,7 +53,7 @@ class OpenAICompatBackend:
 
     async def stream(self, messages: list[ChatMessage], *, schema: dict[str, Any] | None = None,
                      stop: list[str] | None = None, max_tokens: int | None = None,
-                     temperature: float | None = None) -> AsyncIterator[str]:
+                     temperature: float | None = None, aside: bool = False) -> AsyncIterator[str]:
         body: dict[str, Any] = {
             "model": self.model,
             "messages": [m.as_dict() for m in messages],

@@ -25,8 +25,35 @@ def _m001_initial(conn: Connection) -> None:
     schema.metadata.create_all(conn, tables=tables)
 
 
+def _m002_memory(conn: Connection) -> None:
+    tables = [schema.episodes, schema.memories, schema.memory_vectors, schema.memory_sources]
+    schema.metadata.create_all(conn, tables=tables)
+    if conn.dialect.name == "sqlite":
+        # Keyword search: an FTS5 index kept in step with ``memories`` by triggers, so a
+        # forgotten memory leaves the index in the same transaction as its row.
+        for statement in (
+            "CREATE VIRTUAL TABLE memories_fts USING fts5(content, about, topic, "
+            "tokenize='porter unicode61 remove_diacritics 2')",
+            "CREATE TRIGGER memories_fts_insert AFTER INSERT ON memories BEGIN "
+            "INSERT INTO memories_fts(rowid, content, about, topic) "
+            "VALUES (new.id, new.content, new.about, new.topic); END",
+            "CREATE TRIGGER memories_fts_delete AFTER DELETE ON memories BEGIN "
+            "DELETE FROM memories_fts WHERE rowid = old.id; END",
+            "CREATE TRIGGER memories_fts_update AFTER UPDATE OF content, about, topic ON memories "
+            "BEGIN DELETE FROM memories_fts WHERE rowid = old.id; "
+            "INSERT INTO memories_fts(rowid, content, about, topic) "
+            "VALUES (new.id, new.content, new.about, new.topic); END",
+        ):
+            conn.exec_driver_sql(statement)
+    elif conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(
+            "CREATE INDEX ix_memories_fulltext ON memories USING GIN "
+            "(to_tsvector('english', content || ' ' || about || ' ' || topic))")
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "initial: users, genesis, personas, conversations, messages, summaries", _m001_initial),
+    (2, "memory: episodes, memories, vectors, reflection sources, full-text index", _m002_memory),
 ]
 
 

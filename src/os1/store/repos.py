@@ -165,6 +165,24 @@ class Store:
                               status=r.status, created_at=_aware(r.created_at) or r.created_at,
                               meta=dict(r.meta or {})) for r in self._read(stmt)]
 
+    def redact_exchange(self, user_id: int, message_id: int) -> None:
+        """The person asked to forget what they said: blank it and the reply to it."""
+        now = self.clock.now()
+        rows = self._read(select(s.messages.c.id, s.messages.c.meta).where(
+            s.messages.c.user_id == user_id, s.messages.c.id >= message_id)
+            .order_by(s.messages.c.id).limit(6))
+        targets = [r.id for r in rows if r.id == message_id
+                   or (r.meta or {}).get("reply_to") == message_id]
+        with self._tx() as conn:
+            for target in targets:
+                row = conn.execute(select(s.messages.c.meta).where(
+                    s.messages.c.id == target, s.messages.c.user_id == user_id)).first()
+                meta = dict(row.meta or {}) if row else {}
+                meta["forgotten_at"] = now.isoformat()
+                conn.execute(update(s.messages).where(
+                    s.messages.c.id == target, s.messages.c.user_id == user_id).values(
+                    content="(forgotten at their request)", meta=meta))
+
     def count_messages(self, user_id: int, conversation_id: int) -> int:
         rows = self._read(select(func.count()).select_from(s.messages).where(
             s.messages.c.user_id == user_id, s.messages.c.conversation_id == conversation_id))

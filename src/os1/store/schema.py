@@ -11,9 +11,11 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -105,4 +107,80 @@ summaries = Table(
     Column("method", String(20), nullable=False),  # model | fallback
     Column("created_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("conversation_id", "upto_message_id"),
+)
+
+# -- memory (os1.memory) ------------------------------------------------------------------
+
+# One exchange waiting to be learned from: the person's message (and the reply to it).
+# An episode is never dropped: when extraction fails it stays, with the error, for a retry.
+# status: pending | done | skipped (nothing to learn, e.g. "ok") | failing (retried later)
+episodes = Table(
+    "episodes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("conversation_id", Integer, ForeignKey("conversations.id", ondelete="CASCADE"),
+           nullable=False),
+    Column("message_id", Integer, ForeignKey("messages.id", ondelete="CASCADE"), nullable=False),
+    Column("reply_id", Integer),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Column("next_try_at", DateTime(timezone=True)),
+    Column("learned", Integer, nullable=False, default=0),
+    Column("done_at", DateTime(timezone=True)),
+    UniqueConstraint("user_id", "message_id"),
+    Index("ix_episodes_owner_status", "user_id", "status", "id"),
+)
+
+# What the companion knows. kind: fact | person | preference | plan | event | feeling |
+# reflection | moment (the person's own words, kept when nothing else could be learned).
+# A memory is never overwritten by a contradiction: the old row is marked no longer valid
+# (when, why, and by what) and the new one is added; repeating a fact bumps ``times_seen``.
+memories = Table(
+    "memories",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("about", String(200), nullable=False, default=""),
+    Column("topic", String(200), nullable=False, default=""),
+    Column("content", Text, nullable=False),
+    Column("importance", Float, nullable=False, default=0.5),
+    Column("happens_at", DateTime(timezone=True)),  # when the event/plan is (or was)
+    Column("date_text", String(200)),  # the words that said when ("next Friday")
+    Column("learned_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+    Column("times_seen", Integer, nullable=False, default=1),
+    Column("valid", Boolean, nullable=False, default=True),
+    Column("invalid_at", DateTime(timezone=True)),
+    Column("invalid_reason", Text),
+    Column("superseded_by", Integer),
+    Column("episode_id", Integer, ForeignKey("episodes.id", ondelete="SET NULL")),
+    Column("message_id", Integer),
+    Column("origin", String(20), nullable=False),  # extracted | moment | reflection | told | imported
+    Index("ix_memories_owner", "user_id", "valid", "kind"),
+    Index("ix_memories_owner_slot", "user_id", "about", "topic"),
+)
+
+# The embedding of each memory (float32, normalised). Deleted with the memory.
+memory_vectors = Table(
+    "memory_vectors",
+    metadata,
+    Column("memory_id", Integer, ForeignKey("memories.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("model", String(100), nullable=False),
+    Column("vector", LargeBinary, nullable=False),
+    Index("ix_memory_vectors_owner", "user_id"),
+)
+
+# Which memories a reflection was drawn from: forgetting one of them rewrites or removes it.
+memory_sources = Table(
+    "memory_sources",
+    metadata,
+    Column("reflection_id", Integer, ForeignKey("memories.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("memory_id", Integer, ForeignKey("memories.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
 )
