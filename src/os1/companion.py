@@ -82,9 +82,11 @@ class Companion:
             yield Notice(notice)
         if self.worker is not None:  # learning waits; the person doesn't
             await asyncio.to_thread(self.worker.hold)
+        learn = True
         try:
             intent = memory_intent(text) if self.memory is not None else None
             if intent is not None:
+                learn = False
                 async for event in self._memory_command(intent, text, message_id):
                     yield event
                 return
@@ -94,7 +96,7 @@ class Companion:
             async for event in self._reply(user_message_id=message_id):
                 yield event
         finally:
-            self._after_exchange(message_id, text)
+            self._after_exchange(message_id, text, learn=learn)
 
     def _recall(self, text: str, message_id: int) -> str | None:
         """Put what the companion remembers about this into the conversation, as a note.
@@ -119,15 +121,33 @@ class Companion:
             log.warning("recall skipped: %s", exc.what)
         return notice
 
-    def _after_exchange(self, message_id: int, text: str) -> None:
+    def _recall_around_now(self) -> bool:
+        if self.memory is None:
+            return False
+        _, shown_memories = self.context.visible()
+        block = self.memory.around_now(shown_memories=shown_memories)
+        if block is None:
+            return False
+        self.store.add_message(self.user_id, self.conversation_id, role="event", source="memory",
+                               content=block.text, meta={"kind": "recall",
+                                                         "memory_ids": block.memory_ids,
+                                                         "lines": block.lines})
+        return True
+
+    def _after_exchange(self, message_id: int, text: str, *, learn: bool) -> None:
         if self.memory is None:
             return
         try:
+            if not learn:
+                self.memory.memories.enqueue_episodes(self.user_id, self.conversation_id)
+                self.memory.memories.skip_episodes_for(self.user_id, [message_id])
+                return
             self.memory.note_exchange(self.conversation_id, message_id, text, self.clock.now())
         except StorageError as exc:  # the message itself is stored; the next scan queues it
             log.warning("couldn't queue the exchange for learning: %s", exc.what)
-        if self.worker is not None:
-            self.worker.release()
+        finally:
+            if self.worker is not None:
+                self.worker.release()
 
     async def _memory_command(self, intent: tuple[str, str], text: str,
                               message_id: int) -> AsyncIterator[Event]:
@@ -136,8 +156,7 @@ class Companion:
         assert self.memory is not None
         action, subject = intent
         memory = self.memory
-        memory.memories.enqueue_episodes(self.user_id, self.conversation_id)
-        memory.memories.skip_episodes_for(self.user_id, [message_id])
+        stored = None  # what the conversation keeps, when it mustn't repeat what was erased
         if action == "overview":
             known = memory.overview()
             if not known:
@@ -170,10 +189,12 @@ class Companion:
                 shown = "\n".join(f"• {h.memory.content}" for h in hits[:10])
                 more = f"\n… and {len(hits) - 10} more." if len(hits) > 10 else ""
                 reply = f"I've forgotten everything I knew about {subject}:\n{shown}{more}"
+                stored = (f"(I forgot {len(forgotten)} thing{'s' if len(forgotten) != 1 else ''} "
+                          f"about {subject}, as {self.persona.user_name} asked.)")
             else:
                 reply = f"I don't have anything about {subject} to forget."
         reply_id = self.store.add_message(self.user_id, self.conversation_id, role="assistant",
-                                          source="companion", content=reply,
+                                          source="companion", content=stored or reply,
                                           meta={"kind": "memory", "reply_to": message_id})
         yield TextDelta(reply)
         yield Done(reply_id, reply, interrupted=False, usage={})
@@ -196,6 +217,9 @@ class Companion:
                            "talked about.")
         try:
             self._mark_the_day(last[0] if last else None)
+            if last and self._recall_around_now():
+                instruction += (" If a plan or event you remember has just happened or is coming "
+                                "up, ask about it.")
         except StorageError as exc:
             yield Error(f"{exc.what}\n{exc.fix}")
             return

@@ -211,6 +211,19 @@ class MemoryService:
         lines = [render_line(memory, self.user) for memory in chosen]
         return RecallBlock("\n".join([RECALL_HEADER, *lines]), [m.id for m in chosen], lines)
 
+    def around_now(self, *, shown_memories: set[int], days_back: int = 4,
+                   days_ahead: int = 2) -> RecallBlock | None:
+        """Plans and events from the last few days or coming up: what a friend would ask
+        about first ("How did the dinner with Amy go?")."""
+        now = self.clock.now()
+        memories = [m for m in self.memories.happening_between(
+            self.user_id, now - timedelta(days=days_back), now + timedelta(days=days_ahead))
+            if m.id not in shown_memories][:RECALL_ITEMS]
+        if not memories:
+            return None
+        lines = [render_line(m, self.user) for m in memories]
+        return RecallBlock("\n".join([RECALL_HEADER, *lines]), [m.id for m in memories], lines)
+
     def overview(self, limit: int = 14) -> list[Memory]:
         """What it knows about the person, most important and most confirmed first."""
         memories = self.memories.find(self.user_id, kinds=(

@@ -265,6 +265,14 @@ class MemoryStore:
             stmt = stmt.where(s.memories.c.valid.is_(True))
         return int(self.store._read(stmt)[0][0])
 
+    def happening_between(self, user_id: int, start: datetime, end: datetime) -> list[Memory]:
+        rows = self.store._read(select(s.memories).where(
+            s.memories.c.user_id == user_id, s.memories.c.valid.is_(True),
+            s.memories.c.happens_at >= start, s.memories.c.happens_at < end,
+            s.memories.c.kind.in_(("plan", "event")))
+            .order_by(s.memories.c.importance.desc(), s.memories.c.happens_at).limit(20))
+        return [_memory(row) for row in rows]
+
     def in_slot(self, user_id: int, about: str, topic: str) -> list[Memory]:
         """Valid memories about the same thing (e.g. about 'Theodore', topic 'home city')."""
         rows = self.store._read(select(s.memories).where(
