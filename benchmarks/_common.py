@@ -35,6 +35,7 @@ from os1.persona.model import Persona, Traits
 from os1.store import Store, open_engine
 
 DEFAULT_MODEL = Settings().model  # qwen2.5-coder-1.5b
+LEARNED_KINDS = ("fact", "person", "preference", "plan", "event", "feeling")
 DEFAULT_N_CTX = Settings().context_tokens  # 4096, what os1 uses out of the box
 LOCAL_USER = "local"  # the user the terminal runs as (os1.cli.runtime.LOCAL_USER)
 

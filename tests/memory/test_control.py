@@ -147,3 +147,42 @@ def test_memories_belong_to_their_owner(store, persona, memory, clock, embedder)
     assert bobs.memories.get(bob, secret) is None
     assert bobs.forget([secret]) == []
     assert memory.memories.get(persona.user_id, secret) is not None
+
+
+async def test_forgetting_a_replacement_brings_back_what_it_replaced(store, persona, memory,
+                                                                     clock) -> None:
+    backend = FakeBackend(default=routed([
+        extraction(item("Theodore lives in Leeds.", "fact", topic="home city")),
+        extraction(item("Theodore lives at 12 Secret Lane.", "fact", topic="home city"))]))
+    c = companion(store, persona, backend, clock, memory)
+    await say(c, "I live in Leeds these days.")
+    await memory.learn_next(backend)
+    await say(c, "New address: 12 Secret Lane!")
+    await memory.learn_next(backend)
+    await say(c, "forget that")
+    [leeds] = memory.memories.find(persona.user_id, kinds=("fact",), include_invalid=True)
+    assert leeds.content == "Theodore lives in Leeds." and leeds.valid
+    assert leeds.invalid_reason is None and leeds.superseded_by is None
+    assert "Secret Lane" not in str(transfer.export(memory))
+
+
+def test_times_are_stored_in_utc_whatever_the_offset(store, persona, memory) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    pacific = timezone(timedelta(hours=-8))
+    memory_id = memory.add(kind="plan", content="Dinner with Amy.",
+                           happens_at=datetime(2026, 11, 27, 0, 0, tzinfo=pacific))
+    stored = memory.memories.get(persona.user_id, memory_id)
+    assert stored is not None and stored.happens_at == datetime(2026, 11, 27, 0, 0, tzinfo=pacific)
+
+
+def test_a_malformed_import_imports_nothing(store, persona, memory) -> None:
+    import pytest
+
+    from os1.errors import InputError
+
+    data = {"format": "os1-memory-export", "version": 1, "memories": [
+        {"kind": "fact", "content": "fine"}, {"kind": "fact", "content": "bad", "valid": "false"}]}
+    with pytest.raises(InputError, match="Nothing was imported"):
+        transfer.import_(memory, data)
+    assert memory.memories.count(persona.user_id) == 0

@@ -47,7 +47,10 @@ async def test_the_persons_words_are_recallable_before_anything_is_learned(
     said(store, persona, memory, "My ex-wife Catherine still hasn't signed the divorce papers.")
     hits = memory.recall("who was I married to?")
     assert hits and "Catherine" in hits[0].memory.content
-    assert hits[0].memory.kind == "moment"
+    kinds = {hit.memory.kind: hit.memory.content for hit in hits}
+    assert "divorce papers" in kinds["moment"]
+    # "my ex-wife Catherine" is noticed as a person at once, without the model
+    assert kinds["person"] == "Catherine is Theodore's ex-wife."
 
 
 async def test_small_talk_is_skipped_without_asking_the_model(store, persona, memory) -> None:

@@ -19,12 +19,16 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from os1.memory.embed import Embedder
+from os1.memory.people import relations_in
 from os1.memory.store import Memory, MemoryStore
 
 log = logging.getLogger(__name__)
 
-CANDIDATES = 60
+CANDIDATES = 40
 MIN_SIMILARITY = 0.30  # below this, a memory found only by meaning isn't about the question
+# How much each signal counts. Tuned on conversations 01-11 of benchmarks/data/memory_recall
+# and checked on 12-22 (see benchmarks/README.md).
+WEIGHTS = {"semantic": 0.62, "keyword": 0.22, "importance": 0.08, "recency": 0.05, "seen": 0.03}
 
 
 @dataclass(frozen=True)
@@ -82,7 +86,9 @@ class VectorIndex:
             ids, matrix = self._ids, self._matrix
         if not len(ids):
             return []
-        scores = matrix @ np.asarray(query, dtype=np.float32).reshape(-1)
+        # einsum, not ``@``: a matrix-vector product through a threaded BLAS spins up threads
+        # that fight llama.cpp's for the same cores; one core does this in a few ms.
+        scores = np.einsum("ij,j->i", matrix, np.asarray(query, dtype=np.float32).reshape(-1))
         top = np.argpartition(-scores, limit)[:limit] if len(scores) > limit else np.arange(len(scores))
         top = top[np.argsort(-scores[top])]
         return [(int(ids[i]), float(scores[i])) for i in top]
@@ -155,6 +161,14 @@ class Retriever:
                                                include_invalid=with_old)
         best_keyword = max((score for _, score in keyword), default=0.0) or 1.0
         strength = {memory_id: score / best_keyword for memory_id, score in keyword}
+        # "my daughter's baby": follow the relation to the name, and search for that too.
+        names = self.memories.names_for(self.user_id, relations_in(query))
+        if names:
+            by_name = self.memories.keyword_search(self.user_id, " ".join(names),
+                                                   limit=CANDIDATES, include_invalid=with_old)
+            best_name = max((score for _, score in by_name), default=0.0) or 1.0
+            for memory_id, score in by_name:
+                strength[memory_id] = max(strength.get(memory_id, 0.0), score / best_name)
         candidates = set(similar) | set(strength)
         if exclude:
             candidates -= exclude
@@ -169,8 +183,10 @@ class Retriever:
             kw = strength.get(memory_id, 0.0)
             if sim < MIN_SIMILARITY and kw == 0.0:
                 continue
-            score = (0.62 * max(sim, 0.0) + 0.22 * kw + 0.08 * memory.importance
-                     + 0.05 * _recency(memory, now) + 0.03 * min(memory.times_seen, 5) / 5)
+            w = WEIGHTS
+            score = (w["semantic"] * max(sim, 0.0) + w["keyword"] * kw
+                     + w["importance"] * memory.importance + w["recency"] * _recency(memory, now)
+                     + w["seen"] * min(memory.times_seen, 5) / 5)
             if self.index is None:  # keyword only: let importance weigh a little more
                 score = 0.75 * kw + 0.15 * memory.importance + 0.10 * _recency(memory, now)
             if window is not None:
@@ -182,4 +198,14 @@ class Retriever:
             if score >= min_score:
                 hits.append(Hit(memory, score, sim, kw))
         hits.sort(key=lambda hit: hit.score, reverse=True)
-        return hits[:limit]
+        # A long message is kept as several passages; one of them is enough to recall it.
+        seen: set[int] = set()
+        distinct = []
+        for hit in hits:
+            message = hit.memory.message_id if hit.memory.kind == "moment" else None
+            if message is not None:
+                if message in seen:
+                    continue
+                seen.add(message)
+            distinct.append(hit)
+        return distinct[:limit]

@@ -18,6 +18,7 @@ from os1.errors import BackendError
 from os1.llm.base import ChatBackend
 from os1.memory.embed import Embedder
 from os1.memory.extract import ExtractionFailed, Learned, extract, worth_learning
+from os1.memory.people import notice_people
 from os1.memory.retrieve import Hit, Retriever
 from os1.memory.store import Episode, Memory, MemoryStore
 from os1.persona.model import Persona
@@ -46,6 +47,31 @@ class RecallBlock:
 def _short_date(value: datetime) -> str:
     local = value.astimezone()
     return f"{local:%a} {local.day} {local:%b %Y}"
+
+
+_SENTENCE = re.compile(r"(?<=[.!?…])\s+|\n+")
+
+
+def passages(text: str, *, words: int = 20) -> list[str]:
+    """A message cut into passages of a sentence or two: one long message mixes many things,
+    and one embedding of all of it matches none of them well."""
+    sentences = [part.strip() for part in _SENTENCE.split(text.strip()[:4000]) if part.strip()]
+    out: list[str] = []
+    current: list[str] = []
+    for sentence in sentences:
+        if current and len(" ".join([*current, sentence]).split()) > words:
+            out.append(" ".join(current))
+            current = []
+        current.append(sentence)
+    if current:
+        out.append(" ".join(current))
+    merged: list[str] = []
+    for passage in out:  # a lone "Anyway." is no memory
+        if merged and len(passage.split()) < 4:
+            merged[-1] += " " + passage
+        else:
+            merged.append(passage)
+    return merged[:12]
 
 
 def render_line(memory: Memory, user: str) -> str:
@@ -106,8 +132,14 @@ class MemoryService:
         """After a reply: keep the person's own words (recallable at once, even before the
         model has learned anything from them) and queue the exchange for learning."""
         if worth_learning(text) and not self.memories.from_messages(self.user_id, [message_id]):
-            self.add(kind="moment", content=text.strip()[:2000], importance=0.3,
-                     learned_at=at, message_id=message_id, origin="moment", about=self.user)
+            for passage in passages(text):
+                self.add(kind="moment", content=passage, importance=0.3, learned_at=at,
+                         message_id=message_id, origin="moment", about=self.user)
+            for relation, name in notice_people(text):
+                if not self.memories.in_slot(self.user_id, name, relation):
+                    self.add(kind="person", content=f"{name} is {self.user}'s {relation}.",
+                             about=name, topic=relation, importance=0.6, learned_at=at,
+                             message_id=message_id, origin="noticed")
         self.memories.enqueue_episodes(self.user_id, conversation_id)
 
     def integrate(self, learned: list[Learned], *, episode: Episode) -> list[int]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -63,6 +63,13 @@ class Episode:
     last_error: str | None
 
 
+def utc(value: Any) -> Any:
+    """Times are stored in UTC: SQLite keeps no offset, so a local time would shift."""
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return value
+
+
 def _memory(row: Any) -> Memory:
     return Memory(
         id=row.id, kind=row.kind, about=row.about, topic=row.topic, content=row.content,
@@ -75,9 +82,21 @@ def _memory(row: Any) -> Memory:
 
 
 _WORD = re.compile(r"[\w']+", re.UNICODE)
-_STOP = frozenset(str.split("""a an and are as at be but by did do does for from had has have he her his how i
- i'm is it it's me my of on or our she so that the their them they this to was we were what when
- where which who why will with you your about did didn't tell told know remember"""))
+_STOP = frozenset(str.split("""
+a about above after again against all also am an and any are aren't as at be because been
+before being below between both but by can can't cannot could couldn't did didn't do does
+doesn't doing don't down during each even ever every few for from further get gets getting got
+had hadn't has hasn't have haven't having he he'd he'll he's her here here's hers herself him
+himself his how how's i i'd i'll i'm i've if in into is isn't it it's its itself just know let's
+like made make many may me might more most much must mustn't my myself never no nor not now of
+off on once one only or other ought our ours ourselves out over own really remember said same
+say says shall shan't she she'd she'll she's should shouldn't since so some still such tell than
+that that's the their theirs them themselves then there there's these they they'd they'll
+they're they've thing things think this those though through to told too under until up upon us
+very was wasn't we we'd we'll we're we've well were weren't what what's when when's where
+where's whether which while who who's whom why why's will with won't would wouldn't yes yet you
+you'd you'll you're you've your yours yourself yourselves again ago anyway ok okay oh yeah
+"""))
 
 
 def keyword_terms(query: str) -> list[str]:
@@ -208,7 +227,8 @@ class MemoryStore:
             times_seen: int = 1) -> int:
         if kind not in KINDS:
             raise ValueError(f"unknown memory kind {kind!r}")
-        learned_at = learned_at or self.clock.now()
+        learned_at = utc(learned_at or self.clock.now())
+        happens_at, invalid_at = utc(happens_at), utc(invalid_at)
         with self.store._tx() as conn:
             result = conn.execute(s.memories.insert().values(
                 user_id=user_id, kind=kind, about=about[:200], topic=topic[:200], content=content,
@@ -273,6 +293,16 @@ class MemoryStore:
             .order_by(s.memories.c.importance.desc(), s.memories.c.happens_at).limit(20))
         return [_memory(row) for row in rows]
 
+    def names_for(self, user_id: int, relations: list[str]) -> list[str]:
+        """Who the person's sister, boss, dog… is (from person memories), for recall."""
+        if not relations:
+            return []
+        rows = self.store._read(select(s.memories.c.about).where(
+            s.memories.c.user_id == user_id, s.memories.c.kind == "person",
+            s.memories.c.valid.is_(True), func.lower(s.memories.c.topic).in_(relations))
+            .distinct().limit(12))
+        return [row[0] for row in rows if row[0]]
+
     def in_slot(self, user_id: int, about: str, topic: str) -> list[Memory]:
         """Valid memories about the same thing (e.g. about 'Theodore', topic 'home city')."""
         rows = self.store._read(select(s.memories).where(
@@ -299,7 +329,7 @@ class MemoryStore:
         with self.store._tx() as conn:
             conn.execute(update(s.memories).where(
                 s.memories.c.user_id == user_id, s.memories.c.id == old_id).values(
-                valid=False, invalid_at=at, invalid_reason=reason[:500], superseded_by=new_id))
+                valid=False, invalid_at=utc(at), invalid_reason=reason[:500], superseded_by=new_id))
 
     def edit(self, user_id: int, memory_id: int, *, content: str, vector: np.ndarray | None,
              model: str = "") -> bool:
@@ -331,9 +361,11 @@ class MemoryStore:
                     | (s.memory_sources.c.reflection_id.in_(owned))))
                 conn.execute(delete(s.memory_vectors).where(
                     s.memory_vectors.c.user_id == user_id, s.memory_vectors.c.memory_id.in_(owned)))
+                # What a forgotten memory replaced is current again, and the note of the
+                # replacement (which quoted the forgotten text) goes with it.
                 conn.execute(update(s.memories).where(
                     s.memories.c.user_id == user_id, s.memories.c.superseded_by.in_(owned))
-                    .values(superseded_by=None))
+                    .values(superseded_by=None, valid=True, invalid_at=None, invalid_reason=None))
                 conn.execute(delete(s.memories).where(
                     s.memories.c.user_id == user_id, s.memories.c.id.in_(owned)))
         return owned
