@@ -198,7 +198,8 @@ class Retriever:
             if score >= min_score:
                 hits.append(Hit(memory, score, sim, kw))
         hits.sort(key=lambda hit: hit.score, reverse=True)
-        # A long message is kept as several passages; one of them is enough to recall it.
+        # A long message is kept as several passages; the best of them is enough to recall
+        # it, and leaves room for other moments.
         seen: set[int] = set()
         distinct = []
         for hit in hits:

@@ -29,12 +29,11 @@ log = logging.getLogger(__name__)
 
 DUPLICATE = 0.92  # cosine above which a new memory is the old one said again
 SLOT_KINDS = ("fact", "person", "preference", "plan")  # a new value replaces the old one
-RECALL_ITEMS = 5
+RECALL_ITEMS = 3  # every line is prompt the person waits for before the first word
 RECALL_MIN_SCORE = 0.38
 RETRY_AFTER = (timedelta(minutes=1), timedelta(minutes=10), timedelta(hours=1),
                timedelta(hours=6), timedelta(days=1))
-RECALL_HEADER = ("(os1 memory: things you remember that may matter now. Use them naturally; "
-                 "don't recite them.)")
+RECALL_HEADER = "(os1 memory, use only if it helps:)"
 
 
 @dataclass
@@ -75,18 +74,23 @@ def passages(text: str, *, words: int = 20) -> list[str]:
 
 
 def render_line(memory: Memory, user: str) -> str:
+    """One short line per memory: the note is read before the reply can start."""
     if memory.kind == "moment":
         said = memory.content.strip().replace("\n", " ")
-        if len(said) > 220:
-            said = said[:217] + "…"
-        return f"- [{_short_date(memory.learned_at)}] {user} said: \"{said}\""
-    when = f"told {_short_date(memory.learned_at)}"
+        if len(said) > 160:
+            said = said[:157] + "…"
+        return f"- {_day(memory.learned_at)} {user}: \"{said}\""
+    line = f"- {_day(memory.learned_at)} {memory.content}"
     if memory.happens_at is not None:
-        when += f"; on {_short_date(memory.happens_at)}"
-    line = f"- [{when}] {memory.content}"
+        line += f" (on {_short_date(memory.happens_at)})"
     if not memory.valid and memory.invalid_at is not None:
-        line += f" (no longer true since {_short_date(memory.invalid_at)})"
+        line += f" (until {_day(memory.invalid_at)})"
     return line
+
+
+def _day(value: datetime) -> str:
+    local = value.astimezone()
+    return f"{local.day} {local:%b %Y}"
 
 
 class MemoryService:
