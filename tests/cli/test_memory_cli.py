@@ -26,7 +26,10 @@ from tests.cli.helpers import (
     Os1,
     expect,
     finish,
+    messages,
     plain,
+    prompt,
+    request_text,
     seed_persona,
     sql,
     transcript,
@@ -358,7 +361,7 @@ def said(db: Path, embedder: Embedder, text: str) -> int:
 def test_learn_now_from_a_waiting_message(os1, embedder, model_server):
     seed_persona(os1.db, user_name="Theodore")
     message = said(os1.db, embedder, "Amy came over tonight, she's my oldest friend.")
-    model_server.replies.append(json.dumps({"memories": [
+    model_server.learning.append(json.dumps({"memories": [
         {"kind": "person", "about": "Amy", "topic": "friend", "text": AMY, "when": "",
          "importance": 4}]}))
 
@@ -375,7 +378,7 @@ def test_learn_now_from_a_waiting_message(os1, embedder, model_server):
 def test_learn_keeps_a_message_the_model_failed_on(os1, embedder, model_server):
     seed_persona(os1.db, user_name="Theodore")
     said(os1.db, embedder, "My sister Maya is visiting next weekend.")
-    model_server.replies.append("not json")
+    model_server.learning.append("not json")
 
     out, err, _ = run(os1, "learn", ok=False)
     assert "Learned from 0 messages" in plain(out)
@@ -390,7 +393,7 @@ def test_learn_keeps_a_message_the_model_failed_on(os1, embedder, model_server):
     assert "0 memories · 1 failing (retried automatically; 'os1 memory learn' to try now)" in out
 
     # Trying again now (not waiting for the retry time) with a model that answers.
-    model_server.replies.append(json.dumps({"memories": [
+    model_server.learning.append(json.dumps({"memories": [
         {"kind": "person", "about": "Maya", "topic": "sister", "text": "Maya is Theodore's "
          "sister.", "when": "", "importance": 3}]}))
     out, _, _ = run(os1, "learn")
@@ -401,7 +404,7 @@ def test_learn_keeps_a_message_the_model_failed_on(os1, embedder, model_server):
 def test_ctrl_c_while_learning_leaves_the_message_waiting(os1, embedder, model_server):
     seed_persona(os1.db, user_name="Theodore")
     said(os1.db, embedder, "I've been writing letters all week and I love it.")
-    model_server.replies.append(HANG)
+    model_server.learning.append(HANG)
 
     child = os1.spawn("memory", "learn")
     wait_for(lambda: len(model_server.requests) == 1, "the model to be asked")
@@ -411,3 +414,61 @@ def test_ctrl_c_while_learning_leaves_the_message_waiting(os1, embedder, model_s
     assert "Traceback" not in transcript(child)
     assert sql(os1.db, "SELECT status, attempts FROM episodes") == [("pending", 0)]
     assert "1 message waiting to be learned from" in plain(run(os1, "list")[0])
+
+
+def _chat_requests(model_server) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+    from tests.fakes.openai_server import is_background
+
+    return [r for r in model_server.requests if not is_background(r)]
+
+
+def test_in_the_chat_what_it_remembers_reaches_the_model(os1, embedder, model_server):
+    seed_persona(os1.db, user_name="Theo")
+    with memory_of(os1.db, embedder) as memory:
+        memory.add(kind="person", content=AMY, about="Amy", topic="friend", importance=0.8)
+        memory.add(kind="fact", content=LETTERS, topic="job")
+    model_server.replies += ["Welcome back, Theo.", "Have a lovely time with her."]
+    child = os1.spawn()
+    prompt(child)
+    child.sendline("I'm seeing Amy tonight, I haven't seen her in ages.")
+    expect(child, "Have a lovely time with her.")
+    prompt(child)
+    child.sendline("what do you know about me?")
+    expect(child, "Here's what I know about you")
+    expect(child, "Amy is Theodore's oldest friend.")
+    prompt(child)
+    child.sendeof()
+    assert finish(child) == 0
+    reply_request = request_text(_chat_requests(model_server)[1])
+    assert AMY in reply_request and "os1 memory" in reply_request
+    assert LETTERS not in reply_request  # only what matters now
+    notes = sql(os1.db, "SELECT role, source FROM messages WHERE source = 'memory'")
+    assert notes == [("event", "memory")]
+
+
+def test_kill_9_while_learning_in_the_background_loses_nothing(os1, embedder, model_server):
+    import signal
+
+    seed_persona(os1.db, user_name="Theo")
+    model_server.replies += ["Welcome back, Theo.", "Congratulations on the new flat!"]
+    model_server.learning.append(HANG)  # the learner is stuck mid-extraction when os1 dies
+    env = dict(os1.env, OS1_MEMORY_IDLE_SECONDS="0")
+    child = os1.spawn(env=env)
+    prompt(child)
+    child.sendline("I just moved into a flat in Bristol with my partner Sam.")
+    expect(child, "Congratulations on the new flat!")
+    wait_for(lambda: len(model_server.requests) == 3, "the background learner to ask the model")
+    child.kill(signal.SIGKILL)
+    child.close()
+    assert sql(os1.db, "SELECT status, attempts FROM episodes") == [("pending", 0)]
+    assert ("user", "complete", "I just moved into a flat in Bristol with my partner Sam.") in \
+        messages(os1.db)
+    # The person's words and the partner's name were kept before learning even started.
+    assert ("person", "Sam") in sql(os1.db, "SELECT kind, about FROM memories")
+
+    model_server.learning.append(json.dumps({"memories": [
+        {"kind": "fact", "about": "Theo", "topic": "home city", "text": "Theo lives in Bristol.",
+         "when": "", "importance": 4}]}))
+    out, _, _ = run(os1, "learn")
+    assert "Learned from 1 message: 1 new memory." in plain(out)
+    assert sql(os1.db, "SELECT status FROM episodes") == [("done",)]

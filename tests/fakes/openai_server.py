@@ -3,6 +3,10 @@ a separate process (the CLI). os1's real HTTP backend talks to it; only the mode
 
 Modes per reply: plain text (streamed in pieces), ``HANG`` (accepts, then never answers),
 ``ERROR500``. Requests are recorded in ``requests``.
+
+Background work (memory extraction and reflection, which os1 runs whenever the person is
+quiet) takes its replies from ``learning``, not ``replies``, so a test scripting a
+conversation doesn't have its replies eaten by a learner that happened to run in between.
 """
 
 from __future__ import annotations
@@ -17,10 +21,20 @@ HANG = "\x00HANG"
 ERROR500 = "\x00ERROR500"
 
 
+NOTHING_LEARNED = '{"memories": [], "insights": []}'
+
+
+def is_background(body: dict[str, Any]) -> bool:
+    """A request from os1's memory worker rather than the conversation."""
+    first = (body.get("messages") or [{}])[0].get("content") or ""
+    return first.startswith("You keep") or "getting to know" in first[:200]
+
+
 class ScriptedModelServer:
     def __init__(self, replies: list[str] | None = None, default: str = "I'm here with you.",
                  delay: float = 0.01) -> None:
         self.replies = list(replies or [])
+        self.learning: list[str] = []
         self.default = default
         self.delay = delay
         self.requests: list[dict[str, Any]] = []
@@ -37,7 +51,10 @@ class ScriptedModelServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"{}")
                 server.requests.append(body)
-                reply = server.replies.pop(0) if server.replies else server.default
+                if is_background(body):
+                    reply = server.learning.pop(0) if server.learning else NOTHING_LEARNED
+                else:
+                    reply = server.replies.pop(0) if server.replies else server.default
                 if reply == HANG:
                     server._stop.wait(600)
                     return

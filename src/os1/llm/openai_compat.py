@@ -33,10 +33,11 @@ class OpenAICompatBackend:
         self.max_reply_tokens = max_reply_tokens
         self.read_timeout = read_timeout
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._client = httpx.AsyncClient(
+        self._client_options: dict[str, Any] = dict(
             headers=headers, transport=transport,
             timeout=httpx.Timeout(connect=connect_timeout, read=read_timeout, write=30.0,
                                   pool=connect_timeout))
+        self._client = httpx.AsyncClient(**self._client_options)
         # llama.cpp's server wants {"type": "json_object", "schema": ...}; vLLM and OpenAI
         # take {"type": "json_schema", ...}. Learned on first use.
         self._schema_style: str | None = None
@@ -69,7 +70,7 @@ class OpenAICompatBackend:
             if schema is not None and style is not None:
                 body["response_format"] = self._response_format(schema, style)
             last = attempt == len(styles) - 1 or schema is None
-            async for piece in self._post(body, retry_on_422=not last):
+            async for piece in self._post(body, retry_on_422=not last, aside=aside):
                 if piece is None:  # the server refused this response_format style
                     break
                 if schema is not None:
@@ -78,10 +79,14 @@ class OpenAICompatBackend:
             else:
                 return
 
-    async def _post(self, body: dict[str, Any], *, retry_on_422: bool) -> AsyncIterator[str | None]:
+    async def _post(self, body: dict[str, Any], *, retry_on_422: bool,
+                    aside: bool = False) -> AsyncIterator[str | None]:
         url = f"{self.base_url}/chat/completions"
+        # Background work runs on its own thread and event loop; an httpx client's connection
+        # pool belongs to one loop, so it gets a client of its own for each request.
+        client = httpx.AsyncClient(**self._client_options) if aside else self._client
         try:
-            async with self._client.stream("POST", url, json=body) as response:
+            async with client.stream("POST", url, json=body) as response:
                 if response.status_code >= 400:
                     await response.aread()
                     # A server that doesn't know this response_format style says so with a
@@ -129,6 +134,9 @@ class OpenAICompatBackend:
         except httpx.HTTPError as exc:
             raise BackendError(f"The connection to the model server at {self.base_url} failed: "
                                f"{exc.__class__.__name__}.", f"Try again, {SWITCH_BACK}.") from exc
+        finally:
+            if client is not self._client:
+                await client.aclose()
 
     def _http_error(self, response: httpx.Response) -> BackendError:
         status = response.status_code

@@ -51,9 +51,38 @@ def _m002_memory(conn: Connection) -> None:
             "(to_tsvector('english', content || ' ' || about || ' ' || topic))")
 
 
+def _m003_fulltext_owner(conn: Connection) -> None:
+    """The full-text index carries each memory's owner as a token of its own column, so a
+    search is the intersection of two posting lists (owner AND words) inside FTS5, instead of
+    every match in every person's memories being joined back to its row to check the owner."""
+    if conn.dialect.name != "sqlite":
+        return
+    for statement in (
+        "DROP TRIGGER IF EXISTS memories_fts_insert",
+        "DROP TRIGGER IF EXISTS memories_fts_delete",
+        "DROP TRIGGER IF EXISTS memories_fts_update",
+        "DROP TABLE IF EXISTS memories_fts",
+        "CREATE VIRTUAL TABLE memories_fts USING fts5(content, about, topic, owner, "
+        "tokenize='porter unicode61 remove_diacritics 2')",
+        "INSERT INTO memories_fts(rowid, content, about, topic, owner) "
+        "SELECT id, content, about, topic, 'u' || user_id FROM memories",
+        "CREATE TRIGGER memories_fts_insert AFTER INSERT ON memories BEGIN "
+        "INSERT INTO memories_fts(rowid, content, about, topic, owner) "
+        "VALUES (new.id, new.content, new.about, new.topic, 'u' || new.user_id); END",
+        "CREATE TRIGGER memories_fts_delete AFTER DELETE ON memories BEGIN "
+        "DELETE FROM memories_fts WHERE rowid = old.id; END",
+        "CREATE TRIGGER memories_fts_update AFTER UPDATE OF content, about, topic ON memories "
+        "BEGIN DELETE FROM memories_fts WHERE rowid = old.id; "
+        "INSERT INTO memories_fts(rowid, content, about, topic, owner) "
+        "VALUES (new.id, new.content, new.about, new.topic, 'u' || new.user_id); END",
+    ):
+        conn.exec_driver_sql(statement)
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "initial: users, genesis, personas, conversations, messages, summaries", _m001_initial),
     (2, "memory: episodes, memories, vectors, reflection sources, full-text index", _m002_memory),
+    (3, "memory: the owner inside the full-text index", _m003_fulltext_owner),
 ]
 
 
