@@ -115,6 +115,12 @@ class ConversationContext:
                 trimmed.append(message.id)
         chosen.reverse()
         shown.reverse()
+        # A recall note is stored after the message it was recalled for (the message is saved
+        # first, always) but shown before it: small models answer the last thing they read,
+        # and would otherwise recite the note instead of answering the person.
+        for i in range(len(shown) - 1):
+            if shown[i].role == "user" and shown[i + 1].source == "memory":
+                chosen[i], chosen[i + 1] = chosen[i + 1], chosen[i]
         messages = [ChatMessage("system", system), *_merge_same_role(chosen)]
         if instruction:
             messages.append(ChatMessage("system", instruction))

@@ -440,7 +440,7 @@ def test_in_the_chat_what_it_remembers_reaches_the_model(os1, embedder, model_se
     child.sendeof()
     assert finish(child) == 0
     reply_request = request_text(_chat_requests(model_server)[1])
-    assert AMY in reply_request and "os1 memory" in reply_request
+    assert AMY in reply_request and "Private notes from your memory" in reply_request
     assert LETTERS not in reply_request  # only what matters now
     notes = sql(os1.db, "SELECT role, source FROM messages WHERE source = 'memory'")
     assert notes == [("event", "memory")]

@@ -47,6 +47,10 @@ async def test_relevant_memories_reach_the_prompt_once(store, persona, memory, c
     # (llama.cpp's evaluated prefix stays valid)
     first, second = [call.messages for call in backend.calls if not is_extraction(call.messages)]
     assert second[:len(first)] == first
+    # ...and shown just before the message it was recalled for, so the model answers the
+    # person rather than reading the note back.
+    assert first[-1].content.startswith("I'm meeting Amy tonight")
+    assert "oldest friend from college" in first[-2].content
 
 
 async def test_no_memory_no_recall(store, persona, clock) -> None:

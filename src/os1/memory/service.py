@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
+
+from sqlalchemy import select
 
 from os1.clock import Clock
 from os1.errors import BackendError
@@ -31,9 +33,10 @@ DUPLICATE = 0.92  # cosine above which a new memory is the old one said again
 SLOT_KINDS = ("fact", "person", "preference", "plan")  # a new value replaces the old one
 RECALL_ITEMS = 3  # every line is prompt the person waits for before the first word
 RECALL_MIN_SCORE = 0.38
+CONTEXT_CHARS = 260  # how much of the person's own words a note quotes
 RETRY_AFTER = (timedelta(minutes=1), timedelta(minutes=10), timedelta(hours=1),
                timedelta(hours=6), timedelta(days=1))
-RECALL_HEADER = "(os1 memory, use only if it helps:)"
+RECALL_HEADER = "(Private notes from your memory: use them only if they help; never quote them.)"
 
 
 @dataclass
@@ -77,8 +80,8 @@ def render_line(memory: Memory, user: str) -> str:
     """One short line per memory: the note is read before the reply can start."""
     if memory.kind == "moment":
         said = memory.content.strip().replace("\n", " ")
-        if len(said) > 160:
-            said = said[:157] + "…"
+        if len(said) > CONTEXT_CHARS + 2:
+            said = said[:CONTEXT_CHARS - 1] + "…"
         return f"- {_day(memory.learned_at)} {user}: \"{said}\""
     line = f"- {_day(memory.learned_at)} {memory.content}"
     if memory.happens_at is not None:
@@ -244,8 +247,26 @@ class MemoryService:
                 break
         if not chosen:
             return None
-        lines = [render_line(memory, self.user) for memory in chosen]
+        lines = [render_line(self._in_context(memory), self.user) for memory in chosen]
         return RecallBlock("\n".join([RECALL_HEADER, *lines]), [m.id for m in chosen], lines)
+
+    def _in_context(self, memory: Memory) -> Memory:
+        """A passage with the sentences around it: the name that answers a question is often
+        one sentence away from the words that matched it."""
+        if memory.kind != "moment" or memory.message_id is None:
+            return memory
+        rows = self.store._read(select(s.messages.c.content).where(
+            s.messages.c.user_id == self.user_id, s.messages.c.id == memory.message_id))
+        if not rows:
+            return memory
+        whole = " ".join(str(rows[0][0]).split())
+        if len(whole) <= CONTEXT_CHARS:
+            return replace(memory, content=whole)
+        at = max(0, whole.find(memory.content[:40]))
+        start = max(0, at - (CONTEXT_CHARS - len(memory.content)) // 2)
+        excerpt = whole[start:start + CONTEXT_CHARS]
+        return replace(memory, content=("…" if start else "") + excerpt
+                       + ("…" if start + CONTEXT_CHARS < len(whole) else ""))
 
     def around_now(self, *, shown_memories: set[int], days_back: int = 4,
                    days_ahead: int = 2) -> RecallBlock | None:

@@ -46,6 +46,9 @@ def persona_prompt(persona: Persona, summary: str | None = None) -> str:
         "sentences unless asked for more), no lists or headings, no emojis. Never say you are "
         f"an AI model or name a company; you are {persona.name}. Answer the person, not only "
         "the words.",
+        f"You know only what {persona.user_name} has told you, here or in your private notes. "
+        f"If they ask about their own life and you don't know, say you don't know; never make "
+        "it up.",
     ]
     if summary:
         lines.append(f"What you remember of your conversation so far: {summary}")
