@@ -55,6 +55,10 @@ def _m003_fulltext_owner(conn: Connection) -> None:
     """The full-text index carries each memory's owner as a token of its own column, so a
     search is the intersection of two posting lists (owner AND words) inside FTS5, instead of
     every match in every person's memories being joined back to its row to check the owner."""
+    # Lookups that run on every learned memory stay indexed at 100k memories.
+    conn.exec_driver_sql("CREATE INDEX ix_memories_owner_message ON memories (user_id, message_id)")
+    conn.exec_driver_sql("CREATE INDEX ix_memories_owner_slot_lower ON memories "
+                         "(user_id, lower(about), lower(topic))")
     if conn.dialect.name != "sqlite":
         return
     for statement in (
@@ -82,7 +86,8 @@ def _m003_fulltext_owner(conn: Connection) -> None:
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "initial: users, genesis, personas, conversations, messages, summaries", _m001_initial),
     (2, "memory: episodes, memories, vectors, reflection sources, full-text index", _m002_memory),
-    (3, "memory: the owner inside the full-text index", _m003_fulltext_owner),
+    (3, "memory: the owner inside the full-text index; message and slot indexes",
+     _m003_fulltext_owner),
 ]
 
 
