@@ -137,3 +137,13 @@ async def test_a_killed_extraction_loses_nothing_and_resumes(
     await fresh.learn_next(model)
     assert memory.memories.episode_counts(persona.user_id)["done"] == 1
     assert memory.memories.find(persona.user_id, kinds=("person",))[0].about == "Maya"
+
+
+def test_notes_say_which_day_on_saturday_was() -> None:
+    from os1.memory.extract import annotate_dates
+
+    tuesday = datetime(2026, 3, 3, 20, 0, tzinfo=UTC)
+    assert annotate_dates("We're going to dinner on Saturday!", said_at=tuesday) == (
+        "We're going to dinner on Saturday [Sat 7 Mar 2026]!")
+    assert annotate_dates("Monday was awful", said_at=tuesday) == "Monday [Mon 2 Mar 2026] was awful"
+    assert annotate_dates("nothing to see tonight", said_at=tuesday) == "nothing to see tonight"

@@ -175,3 +175,32 @@ async def extract(backend: ChatBackend, *, user: str, companion: str, said: str,
     result = parse(text)
     learned = [normalise(item, user=user, said_at=at) for item in result.memories]
     return [item for item in learned if item is not None]
+
+
+_RELATIVE = re.compile(
+    r"\b(?:(?:next|this coming|this|last|on)\s+)?(?:mon|tues|wednes|thurs|fri|satur|sun)day\b"
+    r"|\b(?:the day after )?tomorrow\b|\byesterday\b"
+    r"|\bin (?:a|one|two|three|four|five|six|\d+) (?:days?|weeks?|months?)\b"
+    r"|\bnext (?:week|month)\b"
+    r"|\bthe \d{1,2}(?:st|nd|rd|th)\b", re.I)
+_FUTURE = re.compile(r"\b(?:will|going to|gonna|'ll|plan|planning|next|tomorrow|coming|"
+                     r"booked|due|can't wait|hope)\b", re.I)
+
+
+def annotate_dates(text: str, *, said_at: datetime) -> str:
+    """'dinner on Saturday' said on Tuesday 3 March -> 'dinner on Saturday [Sat 7 Mar 2026]'.
+
+    Small models can't count days; a note that already says which day it was can be used
+    as it is. Only for showing the person's words to the model: nothing stored changes.
+    """
+    kind = "plan" if _FUTURE.search(text) else "event"
+    said_day = said_at.astimezone().date()
+
+    def mark(match: re.Match[str]) -> str:
+        when = resolve_date(match.group(0), said_at=said_at, kind=kind)
+        if when is None or when.astimezone().date() == said_day:
+            return match.group(0)
+        local = when.astimezone()
+        return f"{match.group(0)} [{local:%a} {local.day} {local:%b %Y}]"
+
+    return _RELATIVE.sub(mark, text)

@@ -19,7 +19,13 @@ from os1.clock import Clock
 from os1.errors import BackendError
 from os1.llm.base import ChatBackend
 from os1.memory.embed import Embedder
-from os1.memory.extract import ExtractionFailed, Learned, extract, worth_learning
+from os1.memory.extract import (
+    ExtractionFailed,
+    Learned,
+    annotate_dates,
+    extract,
+    worth_learning,
+)
 from os1.memory.people import notice_people
 from os1.memory.retrieve import Hit, Retriever
 from os1.memory.store import Episode, Memory, MemoryStore
@@ -82,6 +88,7 @@ def render_line(memory: Memory, user: str) -> str:
         said = memory.content.strip().replace("\n", " ")
         if len(said) > CONTEXT_CHARS + 2:
             said = said[:CONTEXT_CHARS - 1] + "…"
+        said = annotate_dates(said, said_at=memory.learned_at)
         return f"- {_day(memory.learned_at)} {user}: \"{said}\""
     line = f"- {_day(memory.learned_at)} {memory.content}"
     if memory.happens_at is not None:
@@ -247,6 +254,7 @@ class MemoryService:
                 break
         if not chosen:
             return None
+        chosen.sort(key=lambda m: m.learned_at)  # oldest first: what was said last is current
         lines = [render_line(self._in_context(memory), self.user) for memory in chosen]
         return RecallBlock("\n".join([RECALL_HEADER, *lines]), [m.id for m in chosen], lines)
 
