@@ -167,6 +167,9 @@ class Companion:
                 reply = (f"Here's what I know about you:\n{lines}\n\nIf anything is wrong, tell "
                          "me, or say \"forget about …\". 'os1 memory list' shows everything, "
                          "and 'os1 memory forget' erases.")
+                # The list isn't kept in the conversation: it would outlive a later
+                # "forget about …" there, where the model reads it on every turn.
+                stored = f"(I told {self.persona.user_name} the {len(known)} things I know about them.)"
         elif action == "forget_last":
             previous = memory.memories.last_episode_before(self.user_id, self.conversation_id,
                                                            message_id)

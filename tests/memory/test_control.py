@@ -85,6 +85,9 @@ async def test_what_do_you_know_about_me(store, persona, memory, clock) -> None:
     reply = await say(c, "What do you know about me?")
     assert "Theodore writes letters for other people." in reply
     assert "late-night video games" in reply and "forget about" in reply
+    # the listing itself isn't kept where the model would read it after a later erasure
+    stored = store.messages(persona.user_id, c.conversation_id, newest_first=True, limit=1)[0]
+    assert "video games" not in stored.content and "2 things" in stored.content
 
 
 async def test_reflections_cite_memories_and_go_with_them(store, persona, memory) -> None:
