@@ -18,7 +18,7 @@ from os1.context import ConversationContext
 from os1.errors import BackendError, StorageError
 from os1.events import Done, Error, Event, Notice, TextDelta
 from os1.llm.base import ChatBackend
-from os1.memory.service import MemoryService, memory_intent
+from os1.memory.service import MemoryService, RecallBlock, memory_intent
 from os1.memory.worker import MemoryWorker
 from os1.persona.model import Persona
 from os1.store import Store, StoredMessage
@@ -113,10 +113,7 @@ class Companion:
             block = self.memory.recall_block(text, shown_messages=shown_messages | {message_id},
                                              shown_memories=shown_memories)
             if block is not None:
-                self.store.add_message(self.user_id, self.conversation_id, role="event",
-                                       source="memory", content=block.text,
-                                       meta={"kind": "recall", "memory_ids": block.memory_ids,
-                                             "lines": block.lines})
+                self._store_note(block)
         except StorageError as exc:  # recall is a help, never a reason not to answer
             log.warning("recall skipped: %s", exc.what)
         return notice
@@ -128,11 +125,14 @@ class Companion:
         block = self.memory.around_now(shown_memories=shown_memories)
         if block is None:
             return False
+        self._store_note(block)
+        return True
+
+    def _store_note(self, block: RecallBlock) -> None:
         self.store.add_message(self.user_id, self.conversation_id, role="event", source="memory",
                                content=block.text, meta={"kind": "recall",
                                                          "memory_ids": block.memory_ids,
                                                          "lines": block.lines})
-        return True
 
     def _after_exchange(self, message_id: int, text: str, *, learn: bool) -> None:
         if self.memory is None:

@@ -69,13 +69,26 @@ async def complete_structured(backend: ChatBackend, messages: list[ChatMessage],
     """
     text = await complete(backend, messages, schema=model.model_json_schema(), **options)
     try:
+        return parse_structured(model, text)
+    except ValueError:
+        return None
+
+
+def parse_structured(model: type[M], text: str) -> M:
+    """Validate ``text`` as ``model``, also when the JSON sits inside other words.
+
+    Raises ValueError saying what was wrong (callers that keep failures record it).
+    """
+    try:
         return model.model_validate_json(text.strip())
     except ValidationError:
         pass
     start, end = text.find("{"), text.rfind("}")
-    if start != -1 and end > start:
-        try:
-            return model.model_validate(json.loads(text[start:end + 1]))
-        except (ValueError, ValidationError):
-            return None
-    return None
+    if start == -1 or end <= start:
+        raise ValueError(f"the model didn't return JSON ({text[:80]!r})")
+    try:
+        return model.model_validate(json.loads(text[start:end + 1]))
+    except ValidationError as exc:
+        raise ValueError(f"the model's JSON didn't validate: {exc.errors()[0]['msg']}") from exc
+    except ValueError as exc:
+        raise ValueError(f"the model's JSON didn't parse: {exc}") from exc

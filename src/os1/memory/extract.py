@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, field_validator
 
-from os1.llm.base import ChatBackend, ChatMessage, complete
+from os1.llm.base import ChatBackend, ChatMessage, complete, parse_structured
 
 log = logging.getLogger(__name__)
 
@@ -116,16 +116,9 @@ def extraction_prompt(*, user: str, companion: str, said: str, reply: str | None
 
 def parse(text: str) -> Extraction:
     try:
-        return Extraction.model_validate_json(text.strip())
-    except ValidationError:
-        pass
-    start, end = text.find("{"), text.rfind("}")
-    if start != -1 and end > start:
-        try:
-            return Extraction.model_validate_json(text[start:end + 1])
-        except ValidationError as exc:
-            raise ExtractionFailed(f"the model's JSON didn't validate: {exc.errors()[0]['msg']}") from exc
-    raise ExtractionFailed(f"the model didn't return JSON ({text[:80]!r})")
+        return parse_structured(Extraction, text)
+    except ValueError as exc:
+        raise ExtractionFailed(str(exc)) from exc
 
 
 def resolve_date(words: str, *, said_at: datetime, kind: str) -> datetime | None:

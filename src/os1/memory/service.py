@@ -13,8 +13,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-
 from os1.clock import Clock
 from os1.errors import BackendError
 from os1.llm.base import ChatBackend
@@ -31,7 +29,6 @@ from os1.memory.retrieve import Hit, Retriever
 from os1.memory.store import Episode, Memory, MemoryStore
 from os1.persona.model import Persona
 from os1.store import Store
-from os1.store import schema as s
 
 log = logging.getLogger(__name__)
 
@@ -255,19 +252,21 @@ class MemoryService:
         if not chosen:
             return None
         chosen.sort(key=lambda m: m.learned_at)  # oldest first: what was said last is current
-        lines = [render_line(self._in_context(memory), self.user) for memory in chosen]
-        return RecallBlock("\n".join([RECALL_HEADER, *lines]), [m.id for m in chosen], lines)
+        return self._block(chosen)
+
+    def _block(self, memories: list[Memory]) -> RecallBlock:
+        lines = [render_line(self._in_context(memory), self.user) for memory in memories]
+        return RecallBlock("\n".join([RECALL_HEADER, *lines]), [m.id for m in memories], lines)
 
     def _in_context(self, memory: Memory) -> Memory:
         """A passage with the sentences around it: the name that answers a question is often
         one sentence away from the words that matched it."""
         if memory.kind != "moment" or memory.message_id is None:
             return memory
-        rows = self.store._read(select(s.messages.c.content).where(
-            s.messages.c.user_id == self.user_id, s.messages.c.id == memory.message_id))
-        if not rows:
+        said = self.store.message_text(self.user_id, memory.message_id)
+        if said is None:
             return memory
-        whole = " ".join(str(rows[0][0]).split())
+        whole = " ".join(said.split())
         if len(whole) <= CONTEXT_CHARS:
             return replace(memory, content=whole)
         at = max(0, whole.find(memory.content[:40]))
@@ -286,8 +285,7 @@ class MemoryService:
             if m.id not in shown_memories][:RECALL_ITEMS]
         if not memories:
             return None
-        lines = [render_line(m, self.user) for m in memories]
-        return RecallBlock("\n".join([RECALL_HEADER, *lines]), [m.id for m in memories], lines)
+        return self._block(memories)
 
     def overview(self, limit: int = 14) -> list[Memory]:
         """What it knows about the person, most important and most confirmed first."""
@@ -320,27 +318,20 @@ class MemoryService:
     def _scrub_recall_notes(self, deleted: set[int]) -> None:
         """Recall notes are stored in the conversation; rewrite those that showed a deleted
         memory (or drop them if nothing is left), so the prompt can't carry it on."""
-        from sqlalchemy import delete, select, update
-
-        rows = self.store._read(select(s.messages.c.id, s.messages.c.meta).where(
-            s.messages.c.user_id == self.user_id, s.messages.c.role == "event",
-            s.messages.c.source == "memory"))
-        for row in rows:
-            meta = dict(row.meta or {})
-            ids = list(meta.get("memory_ids", []))
+        for note in self.store.notes(self.user_id, source="memory"):
+            ids = list(note.meta.get("memory_ids", []))
             if not deleted.intersection(ids):
                 continue
-            lines = list(meta.get("lines", []))
+            lines = list(note.meta.get("lines", []))
             kept = [(i, line) for i, line in zip(ids, lines, strict=False) if i not in deleted]
-            with self.store._tx() as conn:
-                if not kept:
-                    conn.execute(delete(s.messages).where(
-                        s.messages.c.user_id == self.user_id, s.messages.c.id == row.id))
-                    continue
-                meta.update(memory_ids=[i for i, _ in kept], lines=[line for _, line in kept])
-                conn.execute(update(s.messages).where(
-                    s.messages.c.user_id == self.user_id, s.messages.c.id == row.id).values(
-                    content="\n".join([RECALL_HEADER, *(line for _, line in kept)]), meta=meta))
+            if not kept:
+                self.store.delete_message(self.user_id, note.id)
+                continue
+            meta = {**note.meta, "memory_ids": [i for i, _ in kept],
+                    "lines": [line for _, line in kept]}
+            self.store.finish_message(
+                self.user_id, note.id, status=note.status, meta=meta,
+                content="\n".join([RECALL_HEADER, *(line for _, line in kept)]))
 
     # -- repair ------------------------------------------------------------------------------
     def backfill_vectors(self, limit: int = 512) -> int:

@@ -165,6 +165,25 @@ class Store:
                               status=r.status, created_at=_aware(r.created_at) or r.created_at,
                               meta=dict(r.meta or {})) for r in self._read(stmt)]
 
+    def message_text(self, user_id: int, message_id: int) -> str | None:
+        rows = self._read(select(s.messages.c.content).where(
+            s.messages.c.user_id == user_id, s.messages.c.id == message_id))
+        return str(rows[0][0]) if rows else None
+
+    def notes(self, user_id: int, *, source: str) -> list[StoredMessage]:
+        """os1's own notes in the person's conversations ('event' rows) from ``source``."""
+        rows = self._read(select(s.messages).where(
+            s.messages.c.user_id == user_id, s.messages.c.role == "event",
+            s.messages.c.source == source).order_by(s.messages.c.id))
+        return [StoredMessage(id=r.id, role=r.role, source=r.source, content=r.content,
+                              status=r.status, created_at=_aware(r.created_at) or r.created_at,
+                              meta=dict(r.meta or {})) for r in rows]
+
+    def delete_message(self, user_id: int, message_id: int) -> None:
+        with self._tx() as conn:
+            conn.execute(s.messages.delete().where(
+                s.messages.c.id == message_id, s.messages.c.user_id == user_id))
+
     def redact_exchange(self, user_id: int, message_id: int) -> None:
         """The person asked to forget what they said: blank it and the reply to it."""
         now = self.clock.now()
