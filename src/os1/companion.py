@@ -15,8 +15,12 @@ from datetime import timedelta
 
 from os1.clock import Clock
 from os1.context import ConversationContext
+from os1.emotion import safety
+from os1.emotion.classifier import EmotionRead
+from os1.emotion.prosody import Prosody
+from os1.emotion.service import EmotionService
 from os1.errors import BackendError, StorageError
-from os1.events import Done, Error, Event, Notice, TextDelta
+from os1.events import Done, Emotion, Error, Event, Notice, TextDelta
 from os1.llm.base import ChatBackend
 from os1.memory.service import MemoryService, RecallBlock, memory_intent
 from os1.memory.worker import MemoryWorker
@@ -47,9 +51,11 @@ class Companion:
 
     def __init__(self, *, store: Store, backend: ChatBackend, clock: Clock, user_id: int,
                  persona: Persona, reply_tokens: int = 512, memory: MemoryService | None = None,
-                 worker: MemoryWorker | None = None) -> None:
+                 worker: MemoryWorker | None = None,
+                 emotion: EmotionService | None = None) -> None:
         self.store = store
         self.memory = memory
+        self.emotion = emotion
         self.worker = worker
         self.backend = backend
         self.clock = clock
@@ -61,8 +67,12 @@ class Companion:
                                            conversation_id=self.conversation_id, persona=persona,
                                            reply_tokens=reply_tokens)
 
-    async def respond(self, text: str, *, source: str = "user") -> AsyncIterator[Event]:
-        """Answer one message from the person, streaming events."""
+    async def respond(self, text: str, *, source: str = "user",
+                      prosody: Prosody | None = None) -> AsyncIterator[Event]:
+        """Answer one message from the person, streaming events.
+
+        ``prosody``: how it sounded, when it was spoken (the voice pipeline measures it).
+        """
         text, notices = clean_text(text)
         if not text.strip():
             yield Error("There's nothing in that message. Type something and press Enter.")
@@ -84,6 +94,17 @@ class Companion:
             await asyncio.to_thread(self.worker.hold)
         learn = True
         try:
+            felt = await self._sense(text, message_id, prosody)
+            if felt is not None:
+                yield Emotion(message_id, felt.labels, felt.valence, felt.arousal, felt.source)
+            if self.emotion is not None and (problem := self.emotion.take_notice()):
+                yield Notice(problem)
+            if safety.suggests_self_harm(text):
+                # Enforced here, whatever the model would say: care, and where real help is.
+                async for event in self._fixed_reply(safety.caring_reply(self.persona.user_name),
+                                                     message_id, kind="safety"):
+                    yield event
+                return
             intent = memory_intent(text) if self.memory is not None else None
             if intent is not None:
                 learn = False
@@ -93,6 +114,7 @@ class Companion:
             recall_notice = self._recall(text, message_id)
             if recall_notice:
                 yield Notice(recall_notice)
+            self._note_tone(felt)
             async for event in self._reply(user_message_id=message_id):
                 yield event
         finally:
@@ -117,6 +139,42 @@ class Companion:
         except StorageError as exc:  # recall is a help, never a reason not to answer
             log.warning("recall skipped: %s", exc.what)
         return notice
+
+    async def _sense(self, text: str, message_id: int,
+                     prosody: Prosody | None) -> EmotionRead | None:
+        """Read how the message feels and keep it on the mood timeline (a few ms)."""
+        if self.emotion is None:
+            return None
+        return await asyncio.to_thread(self.emotion.read, message_id, text, prosody=prosody,
+                                       at=self.clock.now())
+
+    def _note_tone(self, felt: EmotionRead | None) -> None:
+        """Tell the model how the person seems, when that changed (a stored note, like recall:
+        appended after the message, shown just before it)."""
+        if self.emotion is None or felt is None:
+            return
+        try:
+            last = self.context.last_note("emotion")
+            note = self.emotion.tone_line(felt, last_key=last.meta.get("key") if last else None)
+            if note is not None:
+                self.store.add_message(self.user_id, self.conversation_id, role="event",
+                                       source="emotion", content=note[0], meta=note[1])
+        except StorageError as exc:  # a help, never a reason not to answer
+            log.warning("tone note skipped: %s", exc.what)
+
+    async def _fixed_reply(self, reply: str, message_id: int, *, kind: str) -> AsyncIterator[Event]:
+        """A reply written in code, not by the model, stored like any other."""
+        try:
+            reply_id = self.store.add_message(self.user_id, self.conversation_id,
+                                              role="assistant", source="companion",
+                                              content=reply,
+                                              meta={"kind": kind, "reply_to": message_id})
+        except StorageError as exc:
+            yield TextDelta(reply)
+            yield Error(f"{exc.what} The reply above couldn't be saved.\n{exc.fix}", message_id)
+            return
+        yield TextDelta(reply)
+        yield Done(reply_id, reply, interrupted=False, usage={})
 
     def _recall_around_now(self) -> bool:
         if self.memory is None:
@@ -223,6 +281,11 @@ class Companion:
             if last and self._recall_around_now():
                 instruction += (" If a plan or event you remember has just happened or is coming "
                                 "up, ask about it.")
+            if last and self.emotion is not None and (change := self.emotion.trend_to_mention()):
+                instruction += (f" By the way you've read their messages, {change}: let that show "
+                                "lightly and warmly in how you greet them, without naming "
+                                "feelings or sounding clinical.")
+                self.emotion.mark_trend_mentioned()
         except StorageError as exc:
             yield Error(f"{exc.what}\n{exc.fix}")
             return

@@ -57,6 +57,9 @@ class Settings(BaseModel):
     memory: bool = True
     # Seconds of quiet after a reply before background learning uses the model.
     memory_idle_seconds: float = Field(default=1.5, ge=0, le=3600)
+    # Emotion-awareness: let how the person seems shape replies (messages are read and kept
+    # on the mood timeline either way; the self-harm safety reply is always on).
+    emotion: bool = True
 
 
 ENV_VARS: dict[str, str] = {
@@ -72,6 +75,7 @@ ENV_VARS: dict[str, str] = {
     "OS1_OPENAI_API_KEY": "openai.api_key",
     "OS1_MEMORY": "memory",
     "OS1_MEMORY_IDLE_SECONDS": "memory_idle_seconds",
+    "OS1_EMOTION": "emotion",
 }
 
 

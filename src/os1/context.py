@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 FOLD_AT = 0.8  # fold when the prompt would fill this share of the budget
 KEEP_AFTER_FOLD = 0.3  # keep about this share of the budget as verbatim recent turns
 SUMMARY_WORDS = 180
+NOTE_SOURCES = ("memory", "emotion")  # os1's notes about the message they follow
 
 
 @dataclass
@@ -92,6 +93,11 @@ class ConversationContext:
                     for i in m.meta.get("memory_ids", [])}
         return messages, memories
 
+    def last_note(self, source: str) -> StoredMessage | None:
+        """The newest note from ``source`` that the model would see now."""
+        prompt = self._fit(self.store.latest_summary(self.user_id, self.conversation_id), None)
+        return next((m for m in reversed(prompt.shown) if m.source == source), None)
+
     def _fit(self, summary: Summary | None, instruction: str | None) -> Prompt:
         """The persona, the summary, and the newest turns that fit — always within budget."""
         history = self._history(summary)
@@ -115,12 +121,18 @@ class ConversationContext:
                 trimmed.append(message.id)
         chosen.reverse()
         shown.reverse()
-        # A recall note is stored after the message it was recalled for (the message is saved
-        # first, always) but shown before it: small models answer the last thing they read,
-        # and would otherwise recite the note instead of answering the person.
-        for i in range(len(shown) - 1):
-            if shown[i].role == "user" and shown[i + 1].source == "memory":
-                chosen[i], chosen[i + 1] = chosen[i + 1], chosen[i]
+        # Notes about a message (what was recalled for it, how the person seems) are stored
+        # after it (the message is saved first, always) but shown before it: small models
+        # answer the last thing they read, and would otherwise recite a note instead of
+        # answering the person.
+        i = 0
+        while i < len(shown):
+            j = i + 1
+            while j < len(shown) and shown[j].source in NOTE_SOURCES:
+                j += 1
+            if shown[i].role == "user" and j > i + 1:
+                chosen[i:j] = [*chosen[i + 1:j], chosen[i]]
+            i = j
         messages = [ChatMessage("system", system), *_merge_same_role(chosen)]
         if instruction:
             messages.append(ChatMessage("system", instruction))

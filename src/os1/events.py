@@ -37,4 +37,15 @@ class Error:
     user_message_id: int | None = None
 
 
-Event = TextDelta | Notice | Done | Error
+@dataclass(frozen=True, slots=True)
+class Emotion:
+    """How the person's message seems to feel (surfaces may show it; none must)."""
+
+    message_id: int
+    labels: list[str]
+    valence: float
+    arousal: float
+    source: str = "text"
+
+
+Event = TextDelta | Notice | Done | Error | Emotion

@@ -7,6 +7,7 @@ import asyncio
 from os1.cli.runtime import Runtime
 from os1.cli.terminal import console, read_line, stream_events
 from os1.companion import Companion
+from os1.emotion.service import build_emotion
 from os1.memory.factory import build_memory
 from os1.memory.worker import MemoryWorker
 from os1.persona.model import Persona
@@ -30,9 +31,12 @@ def chat(runtime: Runtime, persona: Persona, *, greet: bool = True) -> int:
             memory.memories.enqueue_episodes(runtime.user_id, runtime.store.current_conversation(
                 runtime.user_id, persona.id))
             worker = MemoryWorker(memory, backend, idle_delay=settings.memory_idle_seconds)
+        emotion = build_emotion(runtime.store, runtime.clock, user_id=runtime.user_id,
+                                user_name=persona.user_name, aware=settings.emotion)
     companion = Companion(store=runtime.store, backend=backend, clock=runtime.clock,
                           user_id=runtime.user_id, persona=persona,
-                          reply_tokens=settings.max_reply_tokens, memory=memory, worker=worker)
+                          reply_tokens=settings.max_reply_tokens, memory=memory, worker=worker,
+                          emotion=emotion)
     loop = asyncio.new_event_loop()
     try:
         if worker is not None:

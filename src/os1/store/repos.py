@@ -193,6 +193,9 @@ class Store:
         targets = [r.id for r in rows if r.id == message_id
                    or (r.meta or {}).get("reply_to") == message_id]
         with self._tx() as conn:
+            conn.execute(s.message_emotions.delete().where(
+                s.message_emotions.c.user_id == user_id,
+                s.message_emotions.c.message_id.in_(targets)))
             for target in targets:
                 row = conn.execute(select(s.messages.c.meta).where(
                     s.messages.c.id == target, s.messages.c.user_id == user_id)).first()

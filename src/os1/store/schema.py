@@ -184,3 +184,23 @@ memory_sources = Table(
     Column("memory_id", Integer, ForeignKey("memories.id", ondelete="CASCADE"), primary_key=True),
     Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
 )
+
+# The emotion read of each message the person sent (the mood timeline is built from these).
+# Deleted with the message, and when the person asks os1 to forget what they said.
+message_emotions = Table(
+    "message_emotions",
+    metadata,
+    Column("message_id", Integer, ForeignKey("messages.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("valence", Float, nullable=False),
+    Column("arousal", Float, nullable=False),
+    Column("dominant", String(20), nullable=False),
+    Column("labels", JSON, nullable=False),  # the labels over threshold, strongest first
+    Column("scores", JSON, nullable=False),  # all 28 probabilities
+    Column("source", String(10), nullable=False),  # text | voice
+    Column("prosody", JSON),
+    Column("model", String(60), nullable=False),
+    Index("ix_message_emotions_owner_time", "user_id", "created_at"),
+)
