@@ -63,14 +63,14 @@ class MoodStore:
             model: str) -> None:
         with self.store._tx() as conn:
             conn.execute(s.message_emotions.insert().values(
-                message_id=message_id, user_id=user_id, created_at=at, valence=read.valence,
+                message_id=message_id, user_id=user_id, created_at=utc(at), valence=read.valence,
                 arousal=read.arousal, dominant=read.dominant, labels=read.labels,
                 scores=read.scores, source=read.source, prosody=read.prosody, model=model))
 
     def between(self, user_id: int, start: datetime, end: datetime) -> list[StoredRead]:
         t = s.message_emotions
         rows = self.store._read(select(t).where(
-            t.c.user_id == user_id, t.c.created_at >= start, t.c.created_at < end)
+            t.c.user_id == user_id, t.c.created_at >= utc(start), t.c.created_at < utc(end))
             .order_by(t.c.created_at))
         return [_stored(r) for r in rows]
 
