@@ -3,8 +3,8 @@
     python training/tune_thresholds.py --model src/os1/emotion/model/goemotions-minilm-l6-int8.onnx
 
 Thresholds are tuned on the quantised model's own outputs (what os1 runs), per label to
-maximise that label's F1; the Ekman groups get their own thresholds on the group score
-(the strongest member's probability). Writes thresholds.json beside the model.
+maximise that label's F1; the Ekman groups get their own thresholds on the model's group
+head (or, for a model without one, the noisy-or of the members). Writes thresholds.json beside the model.
 Data: GoEmotions (Demszky et al., ACL 2020), CC BY 4.0.
 """
 
@@ -68,13 +68,13 @@ def main() -> None:
     neutral = {"labels": [0.5] * len(LABELS), "ekman": [0.5] * len(EKMAN)}
     classifier = OnnxEmotionClassifier(args.model, tokenizer, neutral, threads=2)
     texts, gold = load(args.data / "dev.tsv")
-    probs = classifier.probabilities(texts)
+    probs, group_probs = classifier.probabilities(texts)
     labels = tune(probs, gold)
-    groups = tune(ekman_matrix(probs), ekman_matrix(gold))
+    groups = tune(group_probs, ekman_matrix(gold))
     out = {"labels": [float(t) for t in labels], "ekman": [float(t) for t in groups],
            "tuned_on": "GoEmotions dev (CC BY 4.0), per label for F1, on this int8 model",
            "dev_macro_f1": round(float(f1(probs >= labels, gold).mean()), 4),
-           "dev_ekman_macro_f1": round(float(f1(ekman_matrix(probs) >= groups,
+           "dev_ekman_macro_f1": round(float(f1(group_probs >= groups,
                                                  ekman_matrix(gold)).mean()), 4)}
     (args.model.parent / "thresholds.json").write_text(json.dumps(out, indent=1) + "\n")
     print(json.dumps({k: v for k, v in out.items() if k.startswith("dev")}))

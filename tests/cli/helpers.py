@@ -208,3 +208,18 @@ def wait_for(condition: Callable[[], bool], what: str, timeout: float = TIMEOUT)
             return
         time.sleep(0.02)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def run_group(os1: Os1, group: str, *args: str, stdin: bytes = b"",
+              env: dict[str, str] | None = None,
+              ok: bool = True) -> tuple[str, str, subprocess.CompletedProcess[bytes]]:
+    """Run ``os1 GROUP ARGS`` piped (not a terminal); (stdout, stderr, result). ``ok``: exit 0
+    expected, else not 0. Never a traceback either way."""
+    result = os1.run(group, *args, stdin=stdin, env=env)
+    out, err = result.stdout.decode(), result.stderr.decode()
+    assert "Traceback" not in out + err, out + err
+    if ok:
+        assert result.returncode == 0, f"exit {result.returncode}\n{out}\n{err}"
+    else:
+        assert result.returncode != 0, f"exit 0\n{out}\n{err}"
+    return out, err, result

@@ -30,6 +30,7 @@ from tests.cli.helpers import (
     plain,
     prompt,
     request_text,
+    run_group,
     seed_persona,
     sql,
     transcript,
@@ -66,17 +67,9 @@ def memory_of(db: Path, embedder: Embedder, handle: str = "local") -> Iterator[M
         engine.dispose()
 
 
-def run(os1: Os1, *args: str, stdin: bytes = b"", env: dict[str, str] | None = None,
-        ok: bool = True) -> tuple[str, str, subprocess.CompletedProcess[bytes]]:
-    """Run ``os1 memory ARGS``; (stdout, stderr, result). ``ok``: exit 0 expected, else not 0."""
-    result = os1.run("memory", *args, stdin=stdin, env=env)
-    out, err = result.stdout.decode(), result.stderr.decode()
-    assert "Traceback" not in out + err, out + err
-    if ok:
-        assert result.returncode == 0, f"exit {result.returncode}\n{out}\n{err}"
-    else:
-        assert result.returncode != 0, f"exit 0\n{out}\n{err}"
-    return out, err, result
+def run(os1: Os1, *args: str, **kwargs: Any) -> tuple[str, str, subprocess.CompletedProcess[bytes]]:
+    """``os1 memory ARGS``, piped (not a terminal)."""
+    return run_group(os1, "memory", *args, **kwargs)
 
 
 def as_json(os1: Os1, *args: str) -> Any:

@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,7 +24,7 @@ from os1.emotion.classifier import EmotionRead
 from os1.emotion.labels import CIRCUMPLEX, LABELS
 from os1.emotion.mood import MoodStore
 from os1.store import Store, open_engine
-from tests.cli.helpers import Os1, expect, finish, plain, seed_persona, sql
+from tests.cli.helpers import Os1, expect, finish, plain, run_group, seed_persona, sql
 
 NOTHING_YET = "I haven't read any of your messages yet; talk with me and try again."
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -90,17 +91,9 @@ def two_weeks(days: int = 20) -> dict[int, list[str]]:
     return plan
 
 
-def run(os1: Os1, *args: str, stdin: bytes = b"", env: dict[str, str] | None = None,
-        ok: bool = True) -> tuple[str, str, subprocess.CompletedProcess[bytes]]:
-    """``os1 mood ARGS``, piped (not a terminal); (stdout, stderr, result)."""
-    result = os1.run("mood", *args, stdin=stdin, env=env)
-    out, err = result.stdout.decode(), result.stderr.decode()
-    assert "Traceback" not in out + err, out + err
-    if ok:
-        assert result.returncode == 0, f"exit {result.returncode}\n{out}\n{err}"
-    else:
-        assert result.returncode != 0, f"exit 0\n{out}\n{err}"
-    return out, err, result
+def run(os1: Os1, *args: str, **kwargs: Any) -> tuple[str, str, subprocess.CompletedProcess[bytes]]:
+    """``os1 mood ARGS``, piped (not a terminal)."""
+    return run_group(os1, "mood", *args, **kwargs)
 
 
 @pytest.fixture

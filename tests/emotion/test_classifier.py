@@ -64,7 +64,7 @@ def test_probabilities_become_a_read() -> None:
     probs[LABELS.index("sadness")] = 0.6
     read = read_from_probs(probs, np.full(len(LABELS), 0.5), np.full(len(EKMAN_LABELS), 0.5))
     assert read.labels == ["grief", "sadness"] and read.group == "sadness"
-    assert read.valence < -0.5 and read.ekman["sadness"] == pytest.approx(0.8)
+    assert read.valence < -0.5 and read.ekman["sadness"] > 0.8 > read.ekman["joy"]
 
 
 @pytest.mark.skipif(not (DATA / "dev.tsv").is_file(),
@@ -77,7 +77,7 @@ def test_goemotions_dev_sample(shipped) -> None:
     from tune_thresholds import ekman_matrix, f1, load
 
     texts, gold = load(DATA / "dev.tsv")
-    probs = shipped.probabilities(texts[:1000])
+    probs, groups = shipped.probabilities(texts[:1000])
     fine = f1(probs >= shipped.thresholds, gold[:1000]).mean()
-    ekman = f1(ekman_matrix(probs) >= shipped.ekman_thresholds, ekman_matrix(gold[:1000])).mean()
+    ekman = f1(groups >= shipped.ekman_thresholds, ekman_matrix(gold[:1000])).mean()
     assert fine > 0.40 and ekman > 0.55, (fine, ekman)

@@ -50,7 +50,7 @@ async def test_the_model_is_told_how_they_seem_just_before_their_message(store, 
     assert prompt[-1].role == "user" and prompt[-1].content == "I'm so sad today"
     guidance = prompt[-2]
     assert guidance.role == "system" and "sadness" in guidance.content
-    assert "gentle" in guidance.content and "never name" in guidance.content
+    assert "gentle" in guidance.content and "Don't name the feeling" in guidance.content
     # stored after the message (the prompt only grows by appending), shown before it
     stored = companion.store.messages(companion.user_id, companion.conversation_id)
     assert [m.source for m in stored if m.role != "event" or m.source == "emotion"] == [

@@ -26,7 +26,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from os1.cli.terminal import console, err_console
+from os1.cli.terminal import confirm_erasure, console, err_console, plural
 from os1.errors import InputError
 
 if TYPE_CHECKING:  # imported when a command runs: 'os1 --help' needn't load numpy
@@ -82,10 +82,6 @@ def _date(value: datetime | None) -> str:
     return f"{local.day} {local:%b %Y}"
 
 
-def _plural(n: int, one: str, many: str | None = None) -> str:
-    return f"{n} {one if n == 1 else (many or one + 's')}"
-
-
 def _no_longer(memory: Memory) -> str:
     """'(replaced 3 Jun 2026: Theodore said …)' for a memory that is no longer valid."""
     if memory.valid:
@@ -136,7 +132,7 @@ def _learning_status(memory: MemoryService) -> list[str]:
     pending = counts.get("pending", 0)
     failing = counts.get("failing", 0)
     if pending:
-        parts.append(f"{_plural(pending, 'message')} waiting to be learned from")
+        parts.append(f"{plural(pending, 'message')} waiting to be learned from")
     if failing:
         parts.append(f"{failing} failing (retried automatically; 'os1 memory learn' to try now)")
     return parts
@@ -148,7 +144,7 @@ def _footer(memory: MemoryService, *, everything: bool) -> str:
     valid = memory.memories.count(uid, include_invalid=False)
     moments = memory.memories.count(uid, kinds=("moment",), include_invalid=False)
     main = valid - moments
-    first = _plural(main, "memory", "memories")
+    first = plural(main, "memory", "memories")
     others = [text for n, text in ((moments, f"{moments} of your own words"),
                                    (total - valid, f"{total - valid} replaced")) if n]
     if others:
@@ -255,7 +251,7 @@ def show(
         row("when", when)
         row("learned", f"{m.learned_at.astimezone():%Y-%m-%d %H:%M}")
         row("last seen", f"{m.last_seen_at.astimezone():%Y-%m-%d %H:%M}"
-                         f" ({_plural(m.times_seen, 'time')} in all)")
+                         f" ({plural(m.times_seen, 'time')} in all)")
         row("origin", m.origin)
         row("from message", m.message_id)
         row("status", "valid" if m.valid else _no_longer(m).strip("()"))
@@ -384,20 +380,17 @@ def forget(
         console.print(_memory_table(shown[:40]))
         if len(shown) > 40:
             console.print(f"[dim]… and {len(shown) - 40} more.[/]")
-        count = _plural(len(shown), "memory", "memories")
+        count = plural(len(shown), "memory", "memories")
         if drawn:
-            count += f" (with {_plural(len(drawn), 'reflection')} drawn from them)"
-        if not yes:
-            if not sys.stdin.isatty():
-                raise InputError(f"Nothing was forgotten: forgetting {count} needs your "
-                                 "confirmation, and there's no terminal to ask on.",
-                                 "Run it again with --yes to forget without asking.")
-            if not typer.confirm(f"Forget {count} for good?", default=False):
-                console.print("Nothing was forgotten.")
-                return
+            count += f" (with {plural(len(drawn), 'reflection')} drawn from them)"
+        if not yes and not confirm_erasure(
+                f"Forget {count} for good?",
+                refused=f"Nothing was forgotten: forgetting {count} needs your confirmation"):
+            console.print("Nothing was forgotten.")
+            return
         deleted = memory.forget(sorted(target_ids))
         _drop_cached_state(runtime.config.data_dir)
-        console.print(f"Forgotten: {_plural(len(deleted), 'memory', 'memories')}, for good.")
+        console.print(f"Forgotten: {plural(len(deleted), 'memory', 'memories')}, for good.")
 
 
 # -- export and import ---------------------------------------------------------------------
@@ -439,7 +432,7 @@ def export_(
         sys.stdout.flush()
         return
     _write_private(Path(file), text)
-    console.print(f"Exported {_plural(len(data['memories']), 'memory', 'memories')} to "
+    console.print(f"Exported {plural(len(data['memories']), 'memory', 'memories')} to "
                   f"{escape(file)} (readable only by you).")
 
 
@@ -477,7 +470,7 @@ def import_cmd(
             raise InputError(f"The export has a value os1 can't use ({exc}).",
                              "Memories before it were imported; fix the file and import it "
                              "again (those are skipped).") from exc
-    console.print(f"Imported {_plural(result['added'], 'memory', 'memories')}"
+    console.print(f"Imported {plural(result['added'], 'memory', 'memories')}"
                   + (f"; {result['skipped']} already known, skipped." if result["skipped"]
                      else "."))
 
@@ -545,7 +538,7 @@ def learn(ctx: typer.Context) -> None:
             return
         before = memory.memories.count(uid)
         try:
-            with console.status(f"  [dim]learning from {_plural(waiting, 'message')}…[/]",
+            with console.status(f"  [dim]learning from {plural(waiting, 'message')}…[/]",
                                 spinner="dots") as progress:
                 backend = runtime.backend()
                 outcome = asyncio.run(_learn(memory, backend, waiting, progress))
@@ -554,16 +547,16 @@ def learn(ctx: typer.Context) -> None:
                               "waiting; nothing is lost.[/]")
             raise typer.Exit(130) from None
         added = memory.memories.count(uid) - before
-        line = f"Learned from {_plural(outcome.learned, 'message')}"
-        line += f": {_plural(added, 'new memory', 'new memories')}" if added >= 0 else ""
+        line = f"Learned from {plural(outcome.learned, 'message')}"
+        line += f": {plural(added, 'new memory', 'new memories')}" if added >= 0 else ""
         if outcome.skipped:
             line += f" ({outcome.skipped} had nothing to learn)"
         if outcome.reflections:
-            line += f", and {_plural(outcome.reflections, 'reflection')}"
+            line += f", and {plural(outcome.reflections, 'reflection')}"
         console.print(line + ".")
         if outcome.failed:
             why = f" ({escape('; '.join(outcome.errors[:2]))})" if outcome.errors else ""
-            err_console.print(f"[yellow]{_plural(outcome.failed, 'message')} couldn't be "
+            err_console.print(f"[yellow]{plural(outcome.failed, 'message')} couldn't be "
                               f"learned from yet{why}. Nothing is lost: "
                               f"{'it is' if outcome.failed == 1 else 'they are'} kept and "
                               "retried automatically, or run 'os1 memory learn' again.[/]")

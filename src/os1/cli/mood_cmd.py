@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import typer
 from rich.markup import escape
 
-from os1.cli.terminal import console
+from os1.cli.terminal import confirm_erasure, console, plural
 from os1.errors import InputError
 
 if TYPE_CHECKING:  # imported when a command runs: 'os1 --help' needn't load numpy
@@ -47,10 +47,6 @@ def _opened(ctx: typer.Context) -> Iterator[Runtime]:
         yield runtime
     finally:
         runtime.close()
-
-
-def _plural(n: int, one: str) -> str:
-    return f"{n} {one if n == 1 else one + 's'}"
 
 
 # -- where the PNG goes --------------------------------------------------------------------
@@ -135,7 +131,7 @@ def _nothing(runtime: Runtime, span: int) -> tuple[str, str]:
     if not latest:
         return NOTHING_YET, ""
     when = latest[0].created_at.astimezone().date()
-    return (f"I haven't read any of your messages in the last {_plural(span, 'day')} "
+    return (f"I haven't read any of your messages in the last {plural(span, 'day')} "
             f"(the last was on {when.day} {when:%B %Y}).",
             f"Look further back, e.g. os1 mood --days {min(3650, max(90, 2 * span))}")
 
@@ -205,15 +201,12 @@ def clear(
         if not count:
             console.print("Your mood timeline is already empty.")
             return
-        reads = f"{_plural(count, 'read')} of your messages"
-        if not yes:
-            if not sys.stdin.isatty():
-                raise InputError(f"Nothing was erased: erasing {reads} needs your confirmation, "
-                                 "and there's no terminal to ask on.",
-                                 "Run it again with --yes to erase without asking.")
-            if not typer.confirm(f"Erase your mood timeline ({reads}) for good?", default=False):
-                console.print("Nothing was erased.")
-                return
+        reads = f"{plural(count, 'read')} of your messages"
+        if not yes and not confirm_erasure(
+                f"Erase your mood timeline ({reads}) for good?",
+                refused=f"Nothing was erased: erasing {reads} needs your confirmation"):
+            console.print("Nothing was erased.")
+            return
         erased = moods.clear(runtime.user_id)
-        console.print(f"Erased your mood timeline: {_plural(erased, 'read')} of your messages, "
+        console.print(f"Erased your mood timeline: {plural(erased, 'read')} of your messages, "
                       "for good. Your conversation itself is kept.")

@@ -115,3 +115,20 @@ def stream_events(loop: asyncio.AbstractEventLoop, events: AsyncIterator[Event],
         if fix:
             err_console.print(f"[yellow]{fix}[/]")
     return outcome
+
+
+def plural(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def confirm_erasure(question: str, *, refused: str) -> bool:
+    """Ask before erasing for good. Without a terminal to ask on, refuse with ``refused``
+    ("Nothing was forgotten: forgetting 3 memories needs your confirmation") and --yes."""
+    import typer
+
+    from os1.errors import InputError
+
+    if not sys.stdin.isatty():
+        raise InputError(f"{refused}, and there's no terminal to ask on.",
+                         "Run it again with --yes to go ahead without asking.")
+    return bool(typer.confirm(question, default=False))

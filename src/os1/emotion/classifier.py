@@ -23,7 +23,7 @@ from os1.memory.embed import INSTALL, TOKENIZER_SHA256, _package_file, _sha256
 
 MODEL_DIR = Path(__file__).parent / "model"
 MODEL_FILE = "goemotions-minilm-l6-int8.onnx"
-MODEL_SHA256 = "TO-BE-PINNED"
+MODEL_SHA256 = "28acba6da23962a88585551b2316557de83b2e540d036861de1a66f1b93cff45"
 MODEL_ID = "goemotions-minilm-l6-int8"
 MAX_TOKENS = 64
 
@@ -63,15 +63,25 @@ class TextClassifier(Protocol):
         ...
 
 
+def group_probs(probs: np.ndarray) -> np.ndarray:
+    """Ekman group probabilities from the 28 label probabilities (noisy-or of the members),
+    for a model without its own group head. Rows are messages."""
+    return np.stack([1 - np.prod(1 - probs[..., [LABELS.index(m) for m in members]], axis=-1)
+                     for members in EKMAN.values()], axis=-1)
+
+
 def read_from_probs(probs: np.ndarray, thresholds: np.ndarray,
-                    ekman_thresholds: np.ndarray) -> EmotionRead:
-    """Turn 28 probabilities into a read: labels over threshold, Ekman groups, valence and
-    arousal (a probability-weighted mean over the circumplex, neutral pulling to 0)."""
+                    ekman_thresholds: np.ndarray, groups: np.ndarray | None = None) -> EmotionRead:
+    """Turn 28 label probabilities (and 7 group probabilities) into a read: the labels over
+    their thresholds, the groups, and valence and arousal (a probability-weighted mean over
+    the circumplex, neutral pulling to 0)."""
+    if groups is None:
+        groups = group_probs(probs)
     scores = {label: round(float(p), 4) for label, p in zip(LABELS, probs, strict=True)}
     over = [i for i in np.argsort(-probs / thresholds) if probs[i] >= thresholds[i]]
     labels = [LABELS[i] for i in over] or ["neutral"]
-    ekman = {g: round(max(scores[m] for m in members), 4) for g, members in EKMAN.items()}
-    del ekman_thresholds  # used by the evaluation; the read reports the scores
+    ekman = {g: round(float(p), 4) for g, p in zip(EKMAN_LABELS, groups, strict=True)}
+    del ekman_thresholds  # the evaluation uses them; a read reports the scores
     weights = probs / max(float(probs.sum()), 1e-6)
     valence = float(sum(w * CIRCUMPLEX[label][0] for w, label in zip(weights, LABELS, strict=True)))
     arousal = float(sum(w * CIRCUMPLEX[label][1] for w, label in zip(weights, LABELS, strict=True)))
@@ -104,9 +114,11 @@ class OnnxEmotionClassifier:
         self.thresholds = np.array(thresholds["labels"], dtype=np.float32)
         self.ekman_thresholds = np.array(thresholds["ekman"], dtype=np.float32)
 
-    def probabilities(self, texts: list[str]) -> np.ndarray:
+    def probabilities(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Per message: the 28 label probabilities and the 7 Ekman group probabilities."""
         if not texts:
-            return np.zeros((0, len(LABELS)), dtype=np.float32)
+            return (np.zeros((0, len(LABELS)), dtype=np.float32),
+                    np.zeros((0, len(EKMAN_LABELS)), dtype=np.float32))
         out = []
         for start in range(0, len(texts), 64):
             with self._lock:
@@ -116,11 +128,16 @@ class OnnxEmotionClassifier:
             logits = self._session.run(None, {"input_ids": ids, "attention_mask": mask,
                                               "token_type_ids": np.zeros_like(ids)})[0]
             out.append(1.0 / (1.0 + np.exp(-logits)))
-        return np.concatenate(out).astype(np.float32)
+        probs = np.concatenate(out).astype(np.float32)
+        fine = probs[:, :len(LABELS)]
+        if probs.shape[1] == len(LABELS) + len(EKMAN_LABELS):  # the model's own group head
+            return fine, probs[:, len(LABELS):]
+        return fine, group_probs(fine)
 
     def read(self, texts: list[str]) -> list[EmotionRead]:
-        return [read_from_probs(p, self.thresholds, self.ekman_thresholds)
-                for p in self.probabilities(texts)]
+        fine, groups = self.probabilities(texts)
+        return [read_from_probs(p, self.thresholds, self.ekman_thresholds, g)
+                for p, g in zip(fine, groups, strict=True)]
 
 
 def load_classifier(threads: int = 1) -> OnnxEmotionClassifier:

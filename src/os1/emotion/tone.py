@@ -10,25 +10,23 @@ from __future__ import annotations
 from os1.emotion.classifier import EmotionRead
 
 GUIDANCE: dict[str, str] = {
-    "sadness": "Be gentle and unhurried: stay with the feeling rather than fixing it, keep it "
-               "short and warm, and ask at most one soft question.",
-    "fear": "Be steady and reassuring: help make the worry smaller and concrete, one step at "
-            "a time.",
-    "anger": "Don't argue, correct or lecture: take their frustration seriously, be brief "
-             "and on their side.",
-    "disgust": "Take their side of it; be brief and plain, no moralising.",
-    "joy": "Share the delight and match their energy; be playful and glad with them.",
-    "surprise": "Meet their surprise with interest and curiosity.",
+    "sadness": "Be gentle and unhurried; stay with it rather than fixing it; one soft question "
+               "at most.",
+    "fear": "Be steady and reassuring; make the worry smaller and concrete.",
+    "anger": "Don't argue or lecture; be brief and on their side.",
+    "disgust": "Take their side; be plain, no moralising.",
+    "joy": "Share the delight and match their energy.",
+    "surprise": "Meet it with interest and curiosity.",
 }
 # Finer cues where the group's line isn't enough.
 SPECIFIC: dict[str, str] = {
-    "grief": "They may be grieving: be tender and quiet, no silver linings.",
-    "nervousness": "They sound on edge: calm, practical, reassuring.",
-    "embarrassment": "Put them at ease; make light of nothing they care about.",
-    "remorse": "Be kind about it; don't pile on, and don't rush to absolve either.",
+    "grief": "Be tender and quiet; no silver linings.",
+    "nervousness": "Be calm, practical and reassuring.",
+    "embarrassment": "Put them at ease.",
+    "remorse": "Be kind; don't pile on, don't rush to absolve.",
     "gratitude": "Receive their thanks warmly and simply.",
-    "love": "Answer the affection in kind, warmly.",
-    "confusion": "Be clear and patient; make things simpler.",
+    "love": "Answer the affection warmly.",
+    "confusion": "Be clear and patient.",
     "disappointment": "Acknowledge the letdown plainly and gently.",
 }
 MIN_STRENGTH = 0.35
@@ -45,17 +43,13 @@ def key_for(read: EmotionRead) -> str | None:
 
 
 def tone_line(read: EmotionRead, user_name: str, *, trend: str | None = None) -> str | None:
+    """E.g. "(How Theodore seems: sadness, grief. Be tender and quiet; no silver linings.
+    Don't name the feeling.)" — short: every token here is read before the reply starts."""
     key = key_for(read)
     if key is None and trend is None:
         return None
     feelings = ", ".join(label for label in read.labels[:2] if label != "neutral")
-    parts = [f"(os1's sense of how {user_name} feels, not their words"]
-    if feelings and key is not None:
-        parts.append(f": {feelings}")
-    if trend:
-        parts.append(f"; {trend}")
-    parts.append(".")
-    if key is not None:
-        parts.append(" " + (SPECIFIC[key] if key in SPECIFIC else GUIDANCE[key]))
-    parts.append(" Answer the person; never name or diagnose the feeling, no therapist talk.)")
-    return "".join(parts)
+    seems = f"{feelings}; {trend}" if feelings and key is not None and trend else \
+        (feelings if key is not None and feelings else trend or "")
+    guidance = "" if key is None else " " + (SPECIFIC[key] if key in SPECIFIC else GUIDANCE[key])
+    return f"(How {user_name} seems: {seems}.{guidance} Don't name the feeling.)"
