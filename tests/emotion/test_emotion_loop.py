@@ -50,7 +50,7 @@ async def test_the_model_is_told_how_they_seem_just_before_their_message(store, 
     assert prompt[-1].role == "user" and prompt[-1].content == "I'm so sad today"
     guidance = prompt[-2]
     assert guidance.role == "system" and "sadness" in guidance.content
-    assert "gentle" in guidance.content and "Don't name the feeling" in guidance.content
+    assert "softly" in guidance.content and "Don't name the feeling" in guidance.content
     # stored after the message (the prompt only grows by appending), shown before it
     stored = companion.store.messages(companion.user_id, companion.conversation_id)
     assert [m.source for m in stored if m.role != "event" or m.source == "emotion"] == [
@@ -78,8 +78,8 @@ async def test_replies_differ_by_feeling(store, persona, clock) -> None:
         seen[text] = backend.calls[-1].messages[-2].content
         clock.advance(days=1)
     assert len(set(seen.values())) == 4
-    assert "gentle" in seen["I'm sad"] and "reassuring" in seen["I'm scared about tomorrow"]
-    assert "lecture" in seen["I'm furious with him"] and "delight" in seen["I'm so happy"]
+    assert "softly" in seen["I'm sad"] and "reassure" in seen["I'm scared about tomorrow"]
+    assert "lecture" in seen["I'm furious with him"] and "thrilled" in seen["I'm so happy"]
 
 
 async def test_awareness_off_reads_and_keeps_but_does_not_steer(store, persona, clock) -> None:

@@ -39,6 +39,7 @@ class EmotionRead:
     arousal: float  # -1 calm … +1 activated
     source: str = "text"  # or "voice", when prosody refined it
     prosody: dict[str, float] | None = field(default=None)
+    cues: list[str] = field(default_factory=list)  # life events in the words (emotion.cues)
 
     @property
     def dominant(self) -> str:
@@ -82,10 +83,16 @@ def read_from_probs(probs: np.ndarray, thresholds: np.ndarray,
     labels = [LABELS[i] for i in over] or ["neutral"]
     ekman = {g: round(float(p), 4) for g, p in zip(EKMAN_LABELS, groups, strict=True)}
     del ekman_thresholds  # the evaluation uses them; a read reports the scores
-    weights = probs / max(float(probs.sum()), 1e-6)
-    valence = float(sum(w * CIRCUMPLEX[label][0] for w, label in zip(weights, LABELS, strict=True)))
-    arousal = float(sum(w * CIRCUMPLEX[label][1] for w, label in zip(weights, LABELS, strict=True)))
-    return EmotionRead(scores, ekman, labels, round(valence, 4), round(arousal, 4))
+    valence, arousal = circumplex(scores)
+    return EmotionRead(scores, ekman, labels, valence, arousal)
+
+
+def circumplex(scores: dict[str, float]) -> tuple[float, float]:
+    """Valence and arousal: the probability-weighted mean of the labels' places."""
+    total = max(sum(scores.values()), 1e-6)
+    valence = sum(p * CIRCUMPLEX[label][0] for label, p in scores.items()) / total
+    arousal = sum(p * CIRCUMPLEX[label][1] for label, p in scores.items()) / total
+    return round(valence, 4), round(arousal, 4)
 
 
 class OnnxEmotionClassifier:

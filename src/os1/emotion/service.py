@@ -11,7 +11,7 @@ import logging
 from datetime import datetime, timedelta
 
 from os1.clock import Clock
-from os1.emotion import tone
+from os1.emotion import cues, tone
 from os1.emotion.classifier import EmotionRead, TextClassifier, load_classifier
 from os1.emotion.mood import DayMood, MoodStore, Trend, days, trend
 from os1.emotion.prosody import Prosody, SpeakerBaseline, refine
@@ -47,7 +47,7 @@ class EmotionService:
         if self.classifier is None:
             return None
         try:
-            result = self.classifier.read([text])[0]
+            result = cues.apply(text, self.classifier.read([text])[0])
         except Exception as exc:  # a reader failing is never a reason not to answer
             log.warning("emotion: reading failed: %s", exc)
             return None

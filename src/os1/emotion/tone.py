@@ -8,38 +8,45 @@ and a feeling already guided for stays guided: the line is only written when it 
 from __future__ import annotations
 
 from os1.emotion.classifier import EmotionRead
+from os1.emotion.labels import EKMAN_OF
 
 GUIDANCE: dict[str, str] = {
-    "sadness": "Be gentle and unhurried; stay with it rather than fixing it; one soft question "
-               "at most.",
-    "fear": "Be steady and reassuring; make the worry smaller and concrete.",
-    "anger": "Don't argue or lecture; be brief and on their side.",
-    "disgust": "Take their side; be plain, no moralising.",
-    "joy": "Share the delight and match their energy.",
+    "sadness": "Reply softly, in a sentence or two: acknowledge how hard it is and stay with "
+               "them. No cheering up, no advice, never \"that's great\".",
+    "fear": "Be steady and calm: reassure them first, then one small concrete step.",
+    "anger": "Be on their side: say plainly that it's unfair. Don't lecture or tell them how "
+             "to handle it.",
+    "disgust": "Take their side, plainly; no moralising.",
+    "joy": "Be thrilled with them: match their energy and ask them about it.",
     "surprise": "Meet it with interest and curiosity.",
 }
 # Finer cues where the group's line isn't enough.
 SPECIFIC: dict[str, str] = {
-    "grief": "Be tender and quiet; no silver linings.",
-    "nervousness": "Be calm, practical and reassuring.",
-    "embarrassment": "Put them at ease.",
-    "remorse": "Be kind; don't pile on, don't rush to absolve.",
-    "gratitude": "Receive their thanks warmly and simply.",
-    "love": "Answer the affection warmly.",
+    "grief": "Be tender and quiet: acknowledge the loss simply. No silver linings, no advice, "
+             "never \"that's great\".",
+    "nervousness": "Be steady and calm: reassure them first, then one small concrete step.",
+    "embarrassment": "Put them at ease, gently.",
+    "remorse": "Be kind; don't pile on, and don't rush to absolve.",
+    "gratitude": "Take their thanks warmly and personally, as a friend would; not like a "
+                 "help desk.",
+    "love": "Answer the affection warmly, in kind.",
     "confusion": "Be clear and patient.",
-    "disappointment": "Acknowledge the letdown plainly and gently.",
+    "disappointment": "Acknowledge the letdown plainly and kindly; no silver linings or "
+                      "advice yet.",
 }
-MIN_STRENGTH = 0.35
+# Which feeling the guidance follows when a message carries several: a hurt before anything
+# else (the strongest hurt), then the strongest of the rest.
+HURTS = ("sadness", "fear", "anger", "disgust")
+QUIET = ("neutral", "approval", "realization")  # too weak to steer a reply on their own
 
 
 def key_for(read: EmotionRead) -> str | None:
     """What kind of guidance this read calls for (None: no line)."""
-    if read.dominant == "neutral" or read.strength() < MIN_STRENGTH:
+    felt = [label for label in read.labels if label not in QUIET]
+    if not felt:
         return None
-    if read.dominant in SPECIFIC:
-        return read.dominant
-    group = read.group
-    return group if group in GUIDANCE else None
+    label = next((label for label in felt if EKMAN_OF[label] in HURTS), felt[0])
+    return label if label in SPECIFIC else EKMAN_OF[label]
 
 
 def tone_line(read: EmotionRead, user_name: str, *, trend: str | None = None) -> str | None:
@@ -48,8 +55,10 @@ def tone_line(read: EmotionRead, user_name: str, *, trend: str | None = None) ->
     key = key_for(read)
     if key is None and trend is None:
         return None
-    feelings = ", ".join(label for label in read.labels[:2] if label != "neutral")
+    feelings = ", ".join([label for label in read.labels if label not in QUIET][:2])
     seems = f"{feelings}; {trend}" if feelings and key is not None and trend else \
         (feelings if key is not None and feelings else trend or "")
     guidance = "" if key is None else " " + (SPECIFIC[key] if key in SPECIFIC else GUIDANCE[key])
+    if "brave face" in read.cues:
+        guidance = f" They say they're fine; they likely aren't.{guidance}"
     return f"(How {user_name} seems: {seems}.{guidance} Don't name the feeling.)"
