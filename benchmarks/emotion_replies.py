@@ -1,6 +1,7 @@
 """Side by side: the companion's replies to the same emotional messages with emotion-awareness
 on and off, with the embedded model. Each message starts a fresh conversation (same persona),
-and decoding is greedy (temperature 0) so the only difference is the emotional read.
+and decoding is greedy (temperature 0) so the only difference is the emotional read. Also
+reports time to first token off/on: the note is read before the reply starts.
 
     .venv/bin/python benchmarks/emotion_replies.py [--model qwen2.5-coder-1.5b] [--wait-quiet 120]
 """
@@ -19,7 +20,7 @@ import _common as c  # noqa: E402
 
 from os1.emotion.classifier import load_classifier  # noqa: E402
 from os1.emotion.service import EmotionService  # noqa: E402
-from os1.events import Emotion, TextDelta  # noqa: E402
+from os1.events import Done, Emotion, TextDelta  # noqa: E402
 
 MESSAGES = [
     "I'm fine. The funeral was on Saturday.",
@@ -49,14 +50,16 @@ class Greedy:
         return self._backend.stream(messages, **kwargs)
 
 
-async def reply(session: c.Session, text: str) -> tuple[str, list[str]]:
-    parts, labels = [], []
+async def reply(session: c.Session, text: str) -> tuple[str, list[str], float | None]:
+    parts, labels, first = [], [], None
     async for event in session.companion.respond(text):
         if isinstance(event, TextDelta):
             parts.append(event.text)
         elif isinstance(event, Emotion):
             labels = event.labels
-    return "".join(parts).strip(), labels
+        elif isinstance(event, Done):
+            first = event.usage.get("first_token_s")
+    return "".join(parts).strip(), labels, first
 
 
 def main() -> None:
@@ -78,18 +81,21 @@ def main() -> None:
                     session.store, companion.clock, user_id=session.user_id,
                     user_name=companion.persona.user_name, classifier=classifier, aware=aware)
                 started = time.perf_counter()
-                answer, labels = asyncio.run(reply(session, text))
+                answer, labels, first = asyncio.run(reply(session, text))
+                side = "on" if aware else "off"
                 row["read"] = labels
-                row["on" if aware else "off"] = answer
-                row[f"seconds_{'on' if aware else 'off'}"] = round(time.perf_counter() - started, 2)
+                row[side] = answer
+                row[f"seconds_{side}"] = round(time.perf_counter() - started, 2)
+                row[f"first_token_s_{side}"] = c.r(first, 3)
                 notes = [m.content for m in session.store.messages(
                     session.user_id, companion.conversation_id) if m.source == "emotion"]
                 if aware:
                     row["note"] = notes[0] if notes else None
         pairs.append(row)
         c.log(f"{text[:40]!r}: done")
+    ttft = {side: c.stats([p[f"first_token_s_{side}"] for p in pairs], 3) for side in ("off", "on")}
     c.emit({"benchmark": "emotion_replies", "environment": c.environment(args),
-            "replies": pairs})
+            "first_token_s": ttft, "replies": pairs})
 
 
 if __name__ == "__main__":
