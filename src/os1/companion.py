@@ -111,16 +111,28 @@ class Companion:
                 async for event in self._memory_command(intent, text, message_id):
                     yield event
                 return
-            recall_notice = self._recall(text, message_id)
+            shown = self._shown()
+            recall_notice = self._recall(text, message_id, shown)
             if recall_notice:
                 yield Notice(recall_notice)
-            self._note_tone(felt)
+            self._note_tone(felt, shown)
             async for event in self._reply(user_message_id=message_id):
                 yield event
         finally:
             self._after_exchange(message_id, text, learn=learn)
 
-    def _recall(self, text: str, message_id: int) -> str | None:
+    def _shown(self) -> list[StoredMessage] | None:
+        """What the model sees now, read once for the notes about this message (recall, tone);
+        None when there are no notes to write or the conversation couldn't be read."""
+        if self.memory is None and self.emotion is None:
+            return None
+        try:
+            return self.context.shown()
+        except StorageError as exc:  # notes are a help, never a reason not to answer
+            log.warning("notes skipped: %s", exc.what)
+            return None
+
+    def _recall(self, text: str, message_id: int, shown: list[StoredMessage] | None) -> str | None:
         """Put what the companion remembers about this into the conversation, as a note.
 
         The note is stored (role 'event', source 'memory') right after the person's message,
@@ -130,8 +142,10 @@ class Companion:
         if self.memory is None:
             return None
         notice = self.memory.take_notice()
+        if shown is None:
+            return notice
         try:
-            shown_messages, shown_memories = self.context.visible()
+            shown_messages, shown_memories = self.context.visible(shown)
             block = self.memory.recall_block(text, shown_messages=shown_messages | {message_id},
                                              shown_memories=shown_memories)
             if block is not None:
@@ -148,13 +162,13 @@ class Companion:
         return await asyncio.to_thread(self.emotion.read, message_id, text, prosody=prosody,
                                        at=self.clock.now())
 
-    def _note_tone(self, felt: EmotionRead | None) -> None:
+    def _note_tone(self, felt: EmotionRead | None, shown: list[StoredMessage] | None) -> None:
         """Tell the model how the person seems, when that changed (a stored note, like recall:
         appended after the message, shown just before it)."""
-        if self.emotion is None or felt is None:
+        if self.emotion is None or felt is None or shown is None:
             return
         try:
-            last = self.context.last_note("emotion")
+            last = self.context.last_note(shown, "emotion")
             note = self.emotion.tone_line(felt, last_key=last.meta.get("key") if last else None)
             if note is not None:
                 self.store.add_message(self.user_id, self.conversation_id, role="event",

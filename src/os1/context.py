@@ -84,19 +84,23 @@ class ConversationContext:
             prompt.folded = True
         return prompt
 
-    def visible(self) -> tuple[set[int], set[int]]:
+    def shown(self) -> list[StoredMessage]:
+        """The stored messages the model would see now (one read of the conversation)."""
+        return self._fit(self.store.latest_summary(self.user_id, self.conversation_id), None).shown
+
+    def visible(self, shown: list[StoredMessage] | None = None) -> tuple[set[int], set[int]]:
         """What the model would see now: the stored message ids in the prompt, and the ids of
         memories that recall notes among them already show."""
-        prompt = self._fit(self.store.latest_summary(self.user_id, self.conversation_id), None)
-        messages = {m.id for m in prompt.shown}
-        memories = {int(i) for m in prompt.shown if m.source == "memory"
+        shown = self.shown() if shown is None else shown
+        messages = {m.id for m in shown}
+        memories = {int(i) for m in shown if m.source == "memory"
                     for i in m.meta.get("memory_ids", [])}
         return messages, memories
 
-    def last_note(self, source: str) -> StoredMessage | None:
-        """The newest note from ``source`` that the model would see now."""
-        prompt = self._fit(self.store.latest_summary(self.user_id, self.conversation_id), None)
-        return next((m for m in reversed(prompt.shown) if m.source == source), None)
+    @staticmethod
+    def last_note(shown: list[StoredMessage], source: str) -> StoredMessage | None:
+        """The newest note from ``source`` among ``shown``."""
+        return next((m for m in reversed(shown) if m.source == source), None)
 
     def _fit(self, summary: Summary | None, instruction: str | None) -> Prompt:
         """The persona, the summary, and the newest turns that fit — always within budget."""

@@ -11,7 +11,7 @@ import pytest
 
 from os1.emotion import classifier as module
 from os1.emotion.classifier import load_classifier, read_from_probs
-from os1.emotion.labels import EKMAN_LABELS, LABELS
+from os1.emotion.labels import LABELS
 from os1.errors import ModelError
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "goemotions"
@@ -62,7 +62,7 @@ def test_probabilities_become_a_read() -> None:
     probs = np.full(len(LABELS), 0.01, dtype=np.float32)
     probs[LABELS.index("grief")] = 0.8
     probs[LABELS.index("sadness")] = 0.6
-    read = read_from_probs(probs, np.full(len(LABELS), 0.5), np.full(len(EKMAN_LABELS), 0.5))
+    read = read_from_probs(probs, np.full(len(LABELS), 0.5))
     assert read.labels == ["grief", "sadness"] and read.group == "sadness"
     assert read.valence < -0.5 and read.ekman["sadness"] > 0.8 > read.ekman["joy"]
 

@@ -6,14 +6,14 @@ import numpy as np
 
 from os1.emotion import cues, tone
 from os1.emotion.classifier import EmotionRead, read_from_probs
-from os1.emotion.labels import EKMAN_LABELS, LABELS
+from os1.emotion.labels import LABELS
 
 
 def read_of(**probs: float) -> EmotionRead:
     p = np.full(len(LABELS), 0.01, dtype=np.float32)
     for label, value in probs.items():
         p[LABELS.index(label)] = value
-    return read_from_probs(p, np.full(len(LABELS), 0.3), np.full(len(EKMAN_LABELS), 0.3))
+    return read_from_probs(p, np.full(len(LABELS), 0.3))
 
 
 def test_the_sadness_under_im_fine_is_heard() -> None:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from os1.emotion.classifier import EmotionRead, read_from_probs
-from os1.emotion.labels import EKMAN_LABELS, LABELS
+from os1.emotion.labels import LABELS
 from os1.emotion.prosody import Prosody, SpeakerBaseline, analyse, refine
 
 SR = 16000
@@ -40,8 +40,7 @@ def text_read(**probs: float) -> EmotionRead:
     p = np.full(len(LABELS), 0.01, dtype=np.float32)
     for label, value in probs.items():
         p[LABELS.index(label)] = value
-    return read_from_probs(p, np.full(len(LABELS), 0.3, dtype=np.float32),
-                           np.full(len(EKMAN_LABELS), 0.3, dtype=np.float32))
+    return read_from_probs(p, np.full(len(LABELS), 0.3, dtype=np.float32))
 
 
 LIVELY = utterance(silence(0.3), tone(3, 130, 260, amp=0.5, syllables=6), silence(0.3))

