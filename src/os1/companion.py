@@ -62,6 +62,7 @@ class Companion:
         self.user_id = user_id
         self.persona = persona
         self.reply_tokens = reply_tokens
+        self.last_reply_id = 0  # the reply stored last (also when it was interrupted)
         self.conversation_id = store.current_conversation(user_id, persona.id)
         self.context = ConversationContext(store, backend, clock, user_id=user_id,
                                            conversation_id=self.conversation_id, persona=persona,
@@ -373,8 +374,25 @@ class Companion:
             meta["reply_to"] = user_message_id
         if error:
             meta["error"] = error
-        return self.store.add_message(self.user_id, self.conversation_id, role="assistant",
-                                      source="companion", content=text, status=status, meta=meta)
+        self.last_reply_id = self.store.add_message(self.user_id, self.conversation_id,
+                                                    role="assistant", source="companion",
+                                                    content=text, status=status, meta=meta)
+        return self.last_reply_id
+
+    def settle_spoken(self, reply_id: int, spoken: str) -> None:
+        """A spoken reply was cut short: keep what the person actually heard, marked
+        interrupted (what was written but never said isn't part of the conversation)."""
+        if not reply_id:
+            return
+        stored = self.store.message(self.user_id, reply_id)
+        if stored is None or stored.role != "assistant":
+            return
+        if not spoken.strip():
+            self.store.delete_message(self.user_id, reply_id)
+            return
+        meta = dict(stored.meta) | {"cut_short": "voice"}
+        self.store.finish_message(self.user_id, reply_id, content=spoken.strip(),
+                                  status="interrupted", meta=meta)
 
 
 def _forget_cached_state(backend: ChatBackend) -> None:

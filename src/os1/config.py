@@ -60,6 +60,12 @@ class Settings(BaseModel):
     # Emotion-awareness: let how the person seems shape replies (messages are read and kept
     # on the mood timeline either way; the self-harm safety reply is always on).
     emotion: bool = True
+    # The companion's spoken voice: empty means the one chosen at genesis (male: Piper's joe;
+    # female: the most natural one installed); or an engine name (os1 talk --voices lists
+    # them), or a path to any Piper voice (.onnx, with its .onnx.json beside it).
+    voice: str = ""
+    # Speech-to-text: Whisper "tiny.en" (quick: the default) or "base" (more accurate, slower).
+    stt_model: Literal["tiny.en", "base"] = "tiny.en"
 
 
 ENV_VARS: dict[str, str] = {
@@ -76,6 +82,8 @@ ENV_VARS: dict[str, str] = {
     "OS1_MEMORY": "memory",
     "OS1_MEMORY_IDLE_SECONDS": "memory_idle_seconds",
     "OS1_EMOTION": "emotion",
+    "OS1_VOICE": "voice",
+    "OS1_STT_MODEL": "stt_model",
 }
 
 

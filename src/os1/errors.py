@@ -41,3 +41,8 @@ class BackendError(Os1Error):
 
 class InputError(Os1Error):
     """The person's input can't be used as it is."""
+
+
+class AudioError(Os1Error):
+    """The microphone, the speaker, or speech itself can't be used (no device, unplugged,
+    audio os1 can't read, a speech model missing)."""

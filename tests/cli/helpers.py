@@ -88,10 +88,11 @@ class Os1:
         return child
 
     def run(self, *args: str, stdin: bytes = b"", env: dict[str, str] | None = None,
-            command: Sequence[str] = ()) -> subprocess.CompletedProcess[bytes]:
+            command: Sequence[str] = (), timeout: float = TIMEOUT * 2
+            ) -> subprocess.CompletedProcess[bytes]:
         """os1 with piped stdin/stdout (not a terminal)."""
         return subprocess.run([*command, OS1, *args], input=stdin, capture_output=True,
-                              env=env or self.env, timeout=TIMEOUT * 2, check=False)
+                              env=env or self.env, timeout=timeout, check=False)
 
     def close(self) -> None:
         for child in self.children:

@@ -20,23 +20,30 @@ def _goodbye(persona: Persona, *, newline: bool = False) -> int:
     return 0
 
 
-def chat(runtime: Runtime, persona: Persona, *, greet: bool = True) -> int:
+def build_companion(runtime: Runtime, persona: Persona) -> tuple[Companion, MemoryWorker | None]:
+    """The person's companion with everything it uses (shared by chat and talk)."""
     settings = runtime.config.settings
     memory, worker = None, None
-    with console.status("  [dim]waking up[/]", spinner="dots"):
-        backend = runtime.backend()
-        if settings.memory:
-            memory = build_memory(runtime.store, runtime.clock, user_id=runtime.user_id,
-                                  persona=persona)
-            memory.memories.enqueue_episodes(runtime.user_id, runtime.store.current_conversation(
-                runtime.user_id, persona.id))
-            worker = MemoryWorker(memory, backend, idle_delay=settings.memory_idle_seconds)
-        emotion = build_emotion(runtime.store, runtime.clock, user_id=runtime.user_id,
-                                user_name=persona.user_name, aware=settings.emotion)
+    backend = runtime.backend()
+    if settings.memory:
+        memory = build_memory(runtime.store, runtime.clock, user_id=runtime.user_id,
+                              persona=persona)
+        memory.memories.enqueue_episodes(runtime.user_id, runtime.store.current_conversation(
+            runtime.user_id, persona.id))
+        worker = MemoryWorker(memory, backend, idle_delay=settings.memory_idle_seconds)
+    emotion = build_emotion(runtime.store, runtime.clock, user_id=runtime.user_id,
+                            user_name=persona.user_name, aware=settings.emotion)
     companion = Companion(store=runtime.store, backend=backend, clock=runtime.clock,
                           user_id=runtime.user_id, persona=persona,
                           reply_tokens=settings.max_reply_tokens, memory=memory, worker=worker,
                           emotion=emotion)
+    return companion, worker
+
+
+def chat(runtime: Runtime, persona: Persona, *, greet: bool = True) -> int:
+    with console.status("  [dim]waking up[/]", spinner="dots"):
+        companion, worker = build_companion(runtime, persona)
+    backend = companion.backend
     loop = asyncio.new_event_loop()
     try:
         if worker is not None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
@@ -65,6 +66,42 @@ def chat_command(ctx: typer.Context) -> None:
             runtime.preflight()
             runtime.start_backend()
         raise typer.Exit(chat(runtime, persona))
+    finally:
+        runtime.close()
+
+
+@app.command("talk")
+def talk_command(
+    ctx: typer.Context,
+    input_file: Annotated[Path | None, typer.Option(
+        "--input", help="Talk with a recording (WAV) instead of the microphone (no sound "
+        "device needed).")] = None,
+    output_file: Annotated[Path | None, typer.Option(
+        "--output", help="With --input: save what os1 said (WAV).")] = None,
+    input_device: Annotated[str | None, typer.Option(
+        "--input-device", help="Microphone: a number or name from `python -m sounddevice`.")] = None,
+    output_device: Annotated[str | None, typer.Option(
+        "--output-device", help="Speaker, likewise.")] = None,
+    voices: bool = typer.Option(False, "--voices", help="List the voices os1 can speak with."),
+    no_greeting: bool = typer.Option(False, "--no-greeting", help="Don't speak first."),
+) -> None:
+    """Talk out loud: microphone in, speaker out. Interrupt any time by speaking."""
+    from os1.cli.setup_cmd import run_genesis
+    from os1.cli.talk_cmd import list_voices, talk
+
+    if voices:
+        raise typer.Exit(list_voices())
+    runtime = _open(ctx)
+    try:
+        persona = runtime.store.active_persona(runtime.user_id)
+        if persona is None:
+            persona = run_genesis(runtime)
+        else:
+            runtime.preflight()
+            runtime.start_backend()
+        raise typer.Exit(talk(runtime, persona, input_file=input_file, output_file=output_file,
+                              input_device=input_device, output_device=output_device,
+                              greet=not no_greeting))
     finally:
         runtime.close()
 

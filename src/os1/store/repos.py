@@ -165,6 +165,13 @@ class Store:
                               status=r.status, created_at=_aware(r.created_at) or r.created_at,
                               meta=dict(r.meta or {})) for r in self._read(stmt)]
 
+    def message(self, user_id: int, message_id: int) -> StoredMessage | None:
+        rows = self._read(select(s.messages).where(
+            s.messages.c.user_id == user_id, s.messages.c.id == message_id))
+        return next((StoredMessage(id=r.id, role=r.role, source=r.source, content=r.content,
+                                   status=r.status, created_at=_aware(r.created_at) or r.created_at,
+                                   meta=dict(r.meta or {})) for r in rows), None)
+
     def message_text(self, user_id: int, message_id: int) -> str | None:
         rows = self._read(select(s.messages.c.content).where(
             s.messages.c.user_id == user_id, s.messages.c.id == message_id))
