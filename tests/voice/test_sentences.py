@@ -76,7 +76,7 @@ def test_soft_abbreviations_end_a_sentence_before_a_capital() -> None:
 @pytest.mark.parametrize("text", [
     "The temperature is 3.5 degrees outside right now. Stay warm.",
     "It costs $12.99 at the corner store near you. Not bad.",
-    "I'll call you at 10:30 tonight if that works for you. Okay?",
+    "I'll call you at 10:30 tonight after the film. Okay?",
     "Version 2.0.1 fixed the problem with the old settings. Good.",
     "Look at example.com for the details and the prices. Thanks.",
 ])
@@ -84,6 +84,20 @@ def test_decimals_times_and_dotted_words_stay_whole(text: str) -> None:
     pieces = split_text(text)
     assert len(pieces) == 2, pieces
     assert pieces[1] in ("Stay warm.", "Not bad.", "Okay?", "Good.", "Thanks.")
+
+
+def test_a_long_first_sentence_without_a_comma_is_cut_before_a_conjunction() -> None:
+    text = ("Reading a book on a rainy weekend can be a great way to unwind and escape the "
+            "chaos. Try a mystery and a pot of tea.")
+    assert split_text(text) == ["Reading a book on a rainy weekend can be a great way",
+                                "to unwind and escape the chaos.",
+                                "Try a mystery and a pot of tea."]
+    streamed = SentenceSplitter()
+    pieces = [p for ch in text for p in streamed.feed(ch)]
+    assert pieces + [streamed.flush()] == split_text(text)
+    # Short openings stay whole, and only the first piece is ever cut this way.
+    assert split_text("I am so happy for you and your sister.") == [
+        "I am so happy for you and your sister."]
 
 
 def test_ellipsis_mid_sentence_does_not_cut_but_before_a_capital_does() -> None:

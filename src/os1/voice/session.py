@@ -33,7 +33,7 @@ import numpy as np
 from os1.companion import Companion
 from os1.emotion.prosody import analyse
 from os1.errors import AudioError, Os1Error
-from os1.events import Done, Error, Event, Notice, TextDelta
+from os1.events import Done, Emotion, Error, Event, Notice, TextDelta
 from os1.voice.audio import FRAME, FRAME_SECONDS, RATE, Framer, rms
 from os1.voice.echo import EchoGate
 from os1.voice.sentences import SentenceSplitter
@@ -56,7 +56,7 @@ BACKCHANNEL_PROMPT = "Mm-hmm. Uh-huh. Yeah. Right. Okay."
 class VoiceEvent:
     """Something that happened, at ``at`` (the transport's clock, seconds).
 
-    kinds: listening, speech_start, partial, speech_end, turn_end, ignored, reply_start,
+    kinds: listening, speech_start, partial, turn_end, ignored, reply_start, emotion,
     first_token, first_sentence, tts, first_audio, reply_text, barge_in, backchannel,
     interrupted, reply_done, notice, error, closed.
     """
@@ -193,8 +193,9 @@ class VoiceSession:
         framer = Framer(self.transport.input_rate)
         self.emit("listening")
         failure: Os1Error | None = None
+        frames = self.transport.frames()
         try:
-            async for block in self.transport.frames():
+            async for block in frames:
                 for frame in framer.push(block):
                     await self._hear(frame)
                 if self._stop.is_set():
@@ -202,10 +203,15 @@ class VoiceSession:
         except AudioError as exc:
             failure = exc
         finally:
-            # The line is closed: nobody can hear os1 any more, but what was said before the
-            # input ended (or the device went away) still counts, and is still answered in
-            # writing, stored like any reply.
+            with contextlib.suppress(Exception):
+                await frames.aclose()  # type: ignore[attr-defined]
+            # The line is closed: nobody hears os1 any more. A reply being spoken is kept as
+            # far as it was heard; what the person said before the input ended (or the
+            # device went away) still counts, and is answered in writing, stored as usual.
             self._hung_up = True
+            if self._reply is not None and not self._reply.done.is_set() \
+                    and self.transport.queued_s > self.transport.played_s:
+                self._interrupt(self._reply, reason="hung up")
             if self._heard is not None:
                 await self._end_turn(reason="input ended")
             await self._settle()
@@ -215,7 +221,7 @@ class VoiceSession:
         self.emit("closed")
 
     async def _settle(self) -> None:
-        """Let turns in flight finish (a reply already being spoken plays out)."""
+        """Let turns in flight finish (replies still being written are stored whole)."""
         while self._turns:
             await asyncio.gather(*list(self._turns), return_exceptions=True)
 
@@ -279,7 +285,9 @@ class VoiceSession:
         heard = self._heard
         assert heard is not None
         pending = (len(heard.frames) - heard.committed_upto) * FRAME_SECONDS
-        at_pause = 0.2 <= heard.silence < self.policy.check_after
+        if heard.final is not None:  # the end may have come: the final covers this
+            return
+        at_pause = heard.silence >= 2 * FRAME_SECONDS
         if pending >= self.policy.commit_after and (at_pause or pending >= self.policy.commit_by):
             upto = heard.voiced_frames()
             heard.committed.append(self._transcribe_later(heard.audio(heard.committed_upto, upto)))
@@ -454,6 +462,9 @@ class VoiceSession:
                         await pieces.put(piece)
                 elif isinstance(event, Done):
                     reply.reply_id = event.message_id
+                elif isinstance(event, Emotion):
+                    self.emit("emotion", ", ".join(event.labels), source=event.source,
+                              valence=event.valence, arousal=event.arousal)
                 elif isinstance(event, Notice):
                     self.emit("notice", event.text)
                 elif isinstance(event, Error):

@@ -245,8 +245,11 @@ class Room:
 
     def _mic_block(self, start: int) -> np.ndarray:
         n = self.block
-        # The speaker plays in step with the microphone: one block out per block in.
-        out = self.player.take(int(round(n * self.player.rate / RATE)), self.now())
+        # The speaker plays in step with the microphone: one block out per block in (counted
+        # from the start, so 512 samples at 16 kHz don't drift against 705.6 at 22.05 kHz).
+        count = (round((start + n) * self.player.rate / RATE)
+                 - round(start * self.player.rate / RATE))
+        out = self.player.take(count, self.now())
         self._recorded.append(out)
         out16 = resample(out, self.player.rate, RATE)[:n]
         if out16.size < n:

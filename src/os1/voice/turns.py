@@ -66,10 +66,11 @@ def is_backchannel(text: str) -> bool:
 class TurnPolicy:
     """The timing of turn-taking, in seconds. Defaults suit conversation on a laptop."""
 
-    # Silence before os1 starts transcribing what it heard, in case the turn is over.
-    check_after: float = 0.25
+    # Silence before os1 starts transcribing what it heard, in case the turn is over (early:
+    # nothing else needs the CPU while the person talks, and if they go on it is dropped).
+    check_after: float = 0.1
     # Silence that ends a turn whose words sound finished / unfinished, and the cap.
-    finished_pause: float = 0.4
+    finished_pause: float = 0.35
     unfinished_pause: float = 1.3
     longest_pause: float = 2.5
     # Speech needed before it counts as the person starting to talk (not a click).
