@@ -379,6 +379,26 @@ class Companion:
                                                     content=text, status=status, meta=meta)
         return self.last_reply_id
 
+    def set_mode(self, mode: str) -> None:
+        """Say in the conversation when the person switches between typing and talking out
+        loud (a stored note, only on a change: appended, so the evaluated prefix survives).
+        Spoken replies should be short and plain, as people talk."""
+        try:
+            notes = [n for n in self.store.notes(self.user_id, source="os1")
+                     if n.meta.get("kind") == "mode"]
+            current = notes[-1].meta.get("mode") if notes else "text"
+            if current == mode:
+                return
+            name = self.persona.user_name
+            text = (f"({name} is now talking with you out loud. Answer as in a spoken "
+                    "conversation: one to three short sentences, warm and natural; no lists, "
+                    "no markdown, no emoji.)" if mode == "voice" else
+                    f"({name} is typing again now.)")
+            self.store.add_message(self.user_id, self.conversation_id, role="event",
+                                   source="os1", content=text, meta={"kind": "mode", "mode": mode})
+        except StorageError as exc:  # a help, never a reason not to talk
+            log.warning("mode note skipped: %s", exc.what)
+
     def settle_spoken(self, reply_id: int, spoken: str) -> None:
         """A spoken reply was cut short: keep what the person actually heard, marked
         interrupted (what was written but never said isn't part of the conversation)."""

@@ -81,6 +81,14 @@ def test_a_spoken_turn_is_stored_answered_aloud_in_order(store, persona, clock, 
     assert _times(session, "first_audio")[0] > marks["end"]
     # The person's words went to the model, and os1 really spoke (audio in the room).
     assert "long day" in backend.calls[0].messages[-1].content.lower()
+    # The model knew it was a spoken conversation (a note stored once, when talking began).
+    assert any("out loud" in m.content and "short sentences" in m.content
+               for m in backend.calls[0].messages)
+    companion.set_mode("voice")
+    companion.set_mode("text")
+    modes = [n.meta["mode"] for n in store.notes(persona.user_id, source="os1")
+             if n.meta.get("kind") == "mode"]
+    assert modes == ["voice", "text"]
     spans = room.audible()
     assert spans and spans[0][0] >= marks["end"]
     assert sum(b - a for a, b in spans) > 2.0

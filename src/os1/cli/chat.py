@@ -44,6 +44,7 @@ def chat(runtime: Runtime, persona: Persona, *, greet: bool = True) -> int:
     with console.status("  [dim]waking up[/]", spinner="dots"):
         companion, worker = build_companion(runtime, persona)
     backend = companion.backend
+    companion.set_mode("text")
     loop = asyncio.new_event_loop()
     try:
         if worker is not None:

@@ -22,13 +22,15 @@ from os1.models.catalog import CATALOG
 app = typer.Typer(help="The embedded models: list, install, verify.", no_args_is_help=True)
 
 
-def progress_bar(label: str) -> Progress:
+def progress_bar(label: str, *, transient: bool = False) -> Progress:
     return Progress(TextColumn(f"  {label}"), BarColumn(), DownloadColumn(),
-                    TransferSpeedColumn(), TimeRemainingColumn(), console=console)
+                    TransferSpeedColumn(), TimeRemainingColumn(), console=console,
+                    transient=transient)
 
 
-def with_progress(label: str, work):  # type: ignore[no-untyped-def]
-    with progress_bar(label) as bar:
+def with_progress(label: str, work, *, transient: bool = False):  # type: ignore[no-untyped-def]
+    # transient: gone when done, for steps that are usually instant
+    with progress_bar(label, transient=transient) as bar:
         task = bar.add_task(label, total=None)
 
         def update(done: int, total: int) -> None:
@@ -97,7 +99,8 @@ def _install_voice(models_dir, *, quiet: bool) -> None:  # type: ignore[no-untyp
 
     try:
         prepared = with_progress("assembling the voice models",
-                                 lambda update: install_voice_models(models_dir, update))
+                                 lambda update: install_voice_models(models_dir, update),
+                                 transient=True)
     except ModelError as exc:
         console.print(f"  [yellow]![/] Voice: {exc.what} {exc.fix}")
         return

@@ -238,4 +238,6 @@ def _fall_back(runtime: Runtime, persona: Persona, exc: Os1Error, *, shown: bool
     if not sys.stdin.isatty():
         return 1
     console.print(f"\n[dim]Let's keep talking in text instead. {persona.name} is still here.[/]")
-    return chat(runtime, persona, greet=False)
+    conversation = runtime.store.current_conversation(runtime.user_id, persona.id)
+    met = any(m.role == "assistant" for m in runtime.store.messages(runtime.user_id, conversation))
+    return chat(runtime, persona, greet=not met)  # just met: the introduction comes first

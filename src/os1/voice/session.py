@@ -191,6 +191,7 @@ class VoiceSession:
     # -- the listener ---------------------------------------------------------------------
     async def run(self) -> None:
         framer = Framer(self.transport.input_rate)
+        self.companion.set_mode("voice")
         self.emit("listening")
         failure: Os1Error | None = None
         frames = self.transport.frames()
