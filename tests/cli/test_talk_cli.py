@@ -3,9 +3,12 @@ device here), real VAD, Whisper and Piper; only the model is scripted."""
 
 from __future__ import annotations
 
+import signal
+import time
+
 import pytest
 
-from tests.cli.helpers import plain, seed_persona, sql
+from tests.cli.helpers import expect, finish, plain, seed_persona, sql
 from tests.voice.audio_fixtures import espeak, needs_espeak, read_wav, write_wav
 
 pytestmark = [needs_espeak, pytest.mark.slow]
@@ -63,3 +66,26 @@ def test_a_bad_recording_is_refused_clearly(os1, model_server, tmp_path):
     err = plain(result.stderr)
     assert result.returncode == 1, err
     assert "isn't a WAV file" in err and "sox" in err
+
+
+def test_ctrl_c_ends_the_call_and_keeps_what_was_heard(os1, model_server, tmp_path):
+    seed_persona(os1.db)
+    long_reply = ("I'm so sorry. Work can be so heavy sometimes. Tell me what happened with "
+                  "your boss. I'm listening, and I have all the time in the world for you. "
+                  "Maybe we can think about it together, one piece at a time, slowly.")
+    model_server.replies += ["Hello Theo.", long_reply]
+    speech = tmp_path / "me.wav"
+    write_wav(speech, espeak("My boss shouted at me today."))
+    child = os1.spawn("talk", "--input", str(speech),
+                      env={**os1.env, "OS1_MEMORY": "false", "OS1_VOICE": "male"})
+    expect(child, "Tell me what happened", timeout=90)
+    time.sleep(1.0)  # os1 is speaking now
+    child.kill(signal.SIGINT)
+    expect(child, "Ending the call", timeout=30)
+    assert finish(child, timeout=60) == 0
+    replies = sql(os1.db, "SELECT content, status FROM messages WHERE role = 'assistant' "
+                          "ORDER BY id")
+    content, status = replies[-1]
+    assert status == "interrupted" and 0 < len(content) < len(long_reply)
+    assert long_reply.startswith(content.rstrip("—").rsplit(" ", 1)[0])
+    assert "boss shouted" in sql(os1.db, "SELECT content FROM messages WHERE role = 'user'")[0][0]
