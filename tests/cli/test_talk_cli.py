@@ -88,4 +88,5 @@ def test_ctrl_c_ends_the_call_and_keeps_what_was_heard(os1, model_server, tmp_pa
     content, status = replies[-1]
     assert status == "interrupted" and 0 < len(content) < len(long_reply)
     assert long_reply.startswith(content.rstrip("—").rsplit(" ", 1)[0])
-    assert "boss shouted" in sql(os1.db, "SELECT content FROM messages WHERE role = 'user'")[0][0]
+    # (Whisper tiny sometimes hears espeak's "boss" as "mask": the rest is reliable.)
+    assert "shouted at me" in sql(os1.db, "SELECT content FROM messages WHERE role = 'user'")[0][0].lower()
