@@ -87,12 +87,19 @@ def _m004_emotion(conn: Connection) -> None:
     schema.metadata.create_all(conn, tables=[schema.message_emotions])
 
 
+def _m005_accounts(conn: Connection) -> None:
+    schema.metadata.create_all(conn, tables=[schema.credentials, schema.auth_sessions,
+                                             schema.api_keys, schema.login_failures,
+                                             schema.user_settings])
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "initial: users, genesis, personas, conversations, messages, summaries", _m001_initial),
     (2, "memory: episodes, memories, vectors, reflection sources, full-text index", _m002_memory),
     (3, "memory: the owner inside the full-text index; message and slot indexes",
      _m003_fulltext_owner),
     (4, "emotion: the read of each message, for the mood timeline", _m004_emotion),
+    (5, "accounts: passwords, sessions, API keys, sign-in failures, settings", _m005_accounts),
 ]
 
 

@@ -11,18 +11,26 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from os1.clock import Clock
 from os1.persona.model import Persona, Traits
 from os1.store import schema as s
-from os1.store.engine import explain_sqlite_error, transaction
+from os1.errors import StorageError
+from os1.store.engine import database_label, explain_storage_error, transaction
 
 
 def _aware(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; everything os1 stores is UTC."""
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
+    """Everything os1 stores is UTC: SQLite hands back naive datetimes, PostgreSQL aware ones
+    in the server's time zone (which needn't be UTC); both come out in UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def storable(text: str) -> str:
+    """PostgreSQL can't store NUL characters in text (SQLite can); they mean nothing in it."""
+    return text.replace("\x00", "") if "\x00" in text else text
 
 
 @dataclass(frozen=True)
@@ -49,7 +57,8 @@ class Store:
     def __init__(self, engine: Engine, clock: Clock, label: str | Path = "the database") -> None:
         self.engine = engine
         self.clock = clock
-        self.label = label
+        # Shown in error messages: never a database password.
+        self.label = database_label(label) if "://" in str(label) else label
 
     def _tx(self):  # type: ignore[no-untyped-def]
         return transaction(self.engine, self.label)
@@ -60,7 +69,7 @@ class Store:
                 return list(conn.execute(stmt))
         except Exception as exc:
             if exc.__class__.__module__.startswith("sqlalchemy"):
-                raise explain_sqlite_error(exc, self.label) from exc
+                raise explain_storage_error(exc, self.label, self.engine.url.password) from exc
             raise
 
     # -- users ---------------------------------------------------------------------------
@@ -68,9 +77,19 @@ class Store:
         rows = self._read(select(s.users.c.id).where(s.users.c.handle == handle))
         if rows:
             return int(rows[0][0])
-        with self._tx() as conn:
-            result = conn.execute(s.users.insert().values(handle=handle, created_at=self.clock.now()))
-            return int(result.inserted_primary_key[0])
+        try:
+            with self._tx() as conn:
+                result = conn.execute(s.users.insert().values(handle=handle,
+                                                              created_at=self.clock.now()))
+                return int(result.inserted_primary_key[0])
+        except StorageError as exc:
+            # Another server process added the same person a moment ago: that row is theirs.
+            if not isinstance(exc.__cause__, IntegrityError):
+                raise
+            rows = self._read(select(s.users.c.id).where(s.users.c.handle == handle))
+            if not rows:
+                raise
+            return int(rows[0][0])
 
     # -- genesis -------------------------------------------------------------------------
     def save_genesis_answer(self, user_id: int, question: str, answer: str) -> None:
@@ -141,12 +160,13 @@ class Store:
                 raise PermissionError(f"conversation {conversation_id} is not user {user_id}'s")
             result = conn.execute(s.messages.insert().values(
                 user_id=user_id, conversation_id=conversation_id, role=role, source=source,
-                content=content, status=status, created_at=self.clock.now(), meta=meta or {}))
+                content=storable(content), status=status, created_at=self.clock.now(),
+                meta=meta or {}))
             return int(result.inserted_primary_key[0])
 
     def finish_message(self, user_id: int, message_id: int, *, content: str, status: str,
                        meta: dict[str, Any] | None = None) -> None:
-        values: dict[str, Any] = {"content": content, "status": status}
+        values: dict[str, Any] = {"content": storable(content), "status": status}
         if meta is not None:
             values["meta"] = meta
         with self._tx() as conn:
@@ -164,6 +184,21 @@ class Store:
         return [StoredMessage(id=r.id, role=r.role, source=r.source, content=r.content,
                               status=r.status, created_at=_aware(r.created_at) or r.created_at,
                               meta=dict(r.meta or {})) for r in self._read(stmt)]
+
+    def history(self, user_id: int, conversation_id: int, *, before_id: int | None = None,
+                limit: int = 50) -> list[StoredMessage]:
+        """What the person and the companion said (no notes), the newest ``limit`` before
+        ``before_id``, oldest first: a page of the conversation as a surface shows it."""
+        stmt = select(s.messages).where(
+            s.messages.c.user_id == user_id, s.messages.c.conversation_id == conversation_id,
+            s.messages.c.role.in_(("user", "assistant")))
+        if before_id is not None:
+            stmt = stmt.where(s.messages.c.id < before_id)
+        stmt = stmt.order_by(s.messages.c.id.desc()).limit(limit)
+        rows = [StoredMessage(id=r.id, role=r.role, source=r.source, content=r.content,
+                              status=r.status, created_at=_aware(r.created_at) or r.created_at,
+                              meta=dict(r.meta or {})) for r in self._read(stmt)]
+        return rows[::-1]
 
     def message(self, user_id: int, message_id: int) -> StoredMessage | None:
         rows = self._read(select(s.messages).where(

@@ -204,3 +204,64 @@ message_emotions = Table(
     Column("model", String(60), nullable=False),
     Index("ix_message_emotions_owner_time", "user_id", "created_at"),
 )
+
+# -- accounts (os1 serve) -------------------------------------------------------------------
+
+# A password, for people who sign in to the server (the terminal's local user has none).
+# argon2id hashes only; the password itself is never stored or logged.
+credentials = Table(
+    "credentials",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("password_hash", String(200), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# A browser's signed-in session. Only the sha256 of the token is kept, so a copy of the
+# database can't be used to sign in; the CSRF token is the second half of the cookie flow.
+auth_sessions = Table(
+    "auth_sessions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Index("ix_auth_sessions_owner", "user_id"),
+)
+
+# Personal API keys (Authorization: Bearer os1-…), for the OpenAI-compatible endpoint and
+# scripts. Shown once when made; only the sha256 and a short prefix (to tell them apart) stay.
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("prefix", String(20), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_used_at", DateTime(timezone=True)),
+    Index("ix_api_keys_owner", "user_id"),
+)
+
+# Failed sign-ins, by account name and by address, for rate limiting across every server
+# process (kept a day; successful sign-ins clear the account's).
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(300), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Index("ix_login_failures_key_at", "key", "at"),
+)
+
+# Per-person settings on the server (the terminal keeps them in config.toml).
+user_settings = Table(
+    "user_settings",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("data", JSON, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)

@@ -1,0 +1,76 @@
+"""``os1 serve``: the server: accounts, the web page, the API, for many people at once."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import typer
+
+from os1.cli.terminal import console
+from os1.config import load_config
+from os1.errors import ConfigError
+from os1.llm.base import ChatBackend
+
+SERVER_DB = "server.db"
+
+
+def build_server_backend(data_dir: str | None) -> ChatBackend:
+    """The model every companion on this server shares. The embedded one keeps no KV-cache
+    file here: it would hold one person's conversation on disk for the next."""
+    config = load_config(data_dir)
+    settings = config.settings
+    if settings.backend == "openai":
+        from os1.llm.factory import build_backend
+
+        return build_backend(config)
+    from os1.llm.embedded import EmbeddedBackend
+    from os1.models.files import resolve_model
+
+    path, _spec = resolve_model(settings.model, config.models_dir, None)
+    return EmbeddedBackend(path, context_tokens=settings.context_tokens, threads=settings.threads,
+                           max_reply_tokens=settings.max_reply_tokens, state_dir=None)
+
+
+def serve(
+    ctx: typer.Context,
+    host: str = typer.Option("127.0.0.1", help="Address to listen on (0.0.0.0: every interface)."),
+    port: int = typer.Option(8000, min=1, max=65535, help="Port to listen on."),
+    database_url: str = typer.Option(
+        None, "--database-url", envvar="OS1_DATABASE_URL",
+        help="postgresql://user:password@host/db (default: SQLite in the data folder)."),
+    redis_url: str = typer.Option(
+        None, "--redis-url", envvar="OS1_REDIS_URL",
+        help="redis://host:6379/0, when several server processes share the work."),
+    secure_cookies: bool = typer.Option(
+        None, "--secure-cookies/--no-secure-cookies",
+        help="Mark cookies Secure (default: when the request came over https)."),
+    no_learn: bool = typer.Option(False, "--no-learn", help="Don't learn memories here "
+                                  "(another process does)."),
+) -> None:
+    """Serve os1 to many people: accounts, the web page, and an OpenAI-compatible API."""
+    import uvicorn
+
+    from os1.server import ServerOptions, create_app
+
+    data_dir = ctx.obj.get("data_dir") if ctx.obj else None
+    config = load_config(data_dir)
+    if database_url and not database_url.startswith(("postgresql://", "postgres://",
+                                                     "postgresql+psycopg://", "sqlite:///")):
+        raise ConfigError("--database-url must be a postgresql://… (or sqlite:///…) URL.",
+                          "For example: postgresql://os1:secret@localhost/os1")
+    database: str | Path = database_url or config.data_dir / SERVER_DB
+    options = ServerOptions(database=database, redis_url=redis_url, secure_cookies=secure_cookies,
+                            reply_tokens=config.settings.max_reply_tokens, learn=not no_learn)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    with console.status("  [dim]loading the model[/]", spinner="dots"):
+        backend = build_server_backend(data_dir)
+        app = create_app(options, backend=backend)
+    where = "PostgreSQL" if database_url else f"SQLite ({database})"
+    console.print(f"os1 is serving on [bold]http://{host}:{port}[/] — open it in a browser. "
+                  f"Data: {where}" + (", events through Redis" if redis_url else "") + ".")
+    console.print("[dim]Ctrl-C stops it. Conversations are saved as they happen.[/]")
+    uvicorn.run(app, host=host, port=port, ws_max_size=1024 * 1024, log_level="warning",
+                proxy_headers=True, timeout_graceful_shutdown=5,
+                backlog=int(os.environ.get("OS1_BACKLOG", "2048")))

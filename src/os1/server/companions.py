@@ -1,0 +1,213 @@
+"""Thousands of companions in one process: built when their person speaks, let go when idle.
+
+A ``Companion`` is cheap (a few objects; the model, the embedder and the emotion classifier
+are shared by everyone), but an idle socket must cost almost nothing, so companions are
+built on a person's first message and kept in an LRU of the active ones. Nothing lives only
+here: the conversation is in the database, so any process can build the same companion.
+
+``Conversations`` runs turns: the loop's events go to the hub (every socket of that person,
+in any process) and to the caller (the OpenAI endpoint streams them itself). A person's turns
+run one at a time per process; a turn keeps going when the socket that asked for it closes,
+so the reply is stored and shown wherever they reconnect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from os1.clock import Clock
+from os1.companion import Companion
+from os1.emotion.classifier import TextClassifier
+from os1.emotion.service import build_emotion
+from os1.events import Done, Emotion, Error, Event, Notice, TextDelta
+from os1.llm.base import ChatBackend
+from os1.memory.embed import Embedder
+from os1.memory.factory import build_memory
+from os1.memory.service import MemoryService
+from os1.persona.model import Persona
+from os1.server.accounts import Accounts
+from os1.server.hub import Hub
+from os1.store import Store
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SETTINGS: dict[str, Any] = {"memory": True, "emotion": True, "voice": ""}
+
+
+@dataclass
+class Shared:
+    """What every companion in this process uses."""
+
+    store: Store
+    backend: ChatBackend
+    clock: Clock
+    accounts: Accounts
+    embedder: Embedder | None = None
+    classifier: TextClassifier | None = None
+    reply_tokens: int = 512
+    problems: list[str] = field(default_factory=list)
+
+    def settings(self, user_id: int) -> dict[str, Any]:
+        return DEFAULT_SETTINGS | self.accounts.settings(user_id)
+
+    def memory(self, user_id: int, persona: Persona) -> MemoryService:
+        return build_memory(self.store, self.clock, user_id=user_id, persona=persona,
+                            embedder=self.embedder, load=False)
+
+
+class CompanionPool:
+    def __init__(self, shared: Shared, *, max_active: int = 2000) -> None:
+        self.shared = shared
+        self.max_active = max_active
+        self._active: OrderedDict[int, Companion] = OrderedDict()
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    def lock(self, user_id: int) -> asyncio.Lock:
+        lock = self._locks.get(user_id)
+        if lock is None:
+            lock = self._locks[user_id] = asyncio.Lock()
+        return lock
+
+    def get(self, user_id: int) -> Companion | None:
+        """The person's companion, or None before genesis."""
+        companion = self._active.get(user_id)
+        if companion is not None:
+            self._active.move_to_end(user_id)
+            return companion
+        persona = self.shared.store.active_persona(user_id)
+        if persona is None:
+            return None
+        companion = self._build(user_id, persona)
+        self._active[user_id] = companion
+        while len(self._active) > self.max_active:
+            old, _ = self._active.popitem(last=False)
+            lock = self._locks.get(old)
+            if lock is not None and not lock.locked():
+                del self._locks[old]
+        return companion
+
+    def _build(self, user_id: int, persona: Persona) -> Companion:
+        shared = self.shared
+        settings = shared.settings(user_id)
+        memory = shared.memory(user_id, persona) if settings.get("memory", True) else None
+        emotion = build_emotion(shared.store, shared.clock, user_id=user_id,
+                                user_name=persona.user_name, aware=bool(settings.get("emotion")),
+                                classifier=shared.classifier, load=False)
+        return Companion(store=shared.store, backend=shared.backend, clock=shared.clock,
+                         user_id=user_id, persona=persona, reply_tokens=shared.reply_tokens,
+                         memory=memory, emotion=emotion)
+
+    def drop(self, user_id: int) -> None:
+        """Rebuild on next use (settings changed, a new persona, memories erased)."""
+        self._active.pop(user_id, None)
+
+    def __len__(self) -> int:
+        return len(self._active)
+
+
+def event_dict(event: Event) -> dict[str, Any]:
+    """The loop's events as the WebSocket sends them (docs/server-api.md)."""
+    if isinstance(event, TextDelta):
+        return {"type": "delta", "text": event.text}
+    if isinstance(event, Done):
+        return {"type": "done", "id": event.message_id, "text": event.text,
+                "interrupted": event.interrupted}
+    if isinstance(event, Emotion):
+        return {"type": "emotion", "message_id": event.message_id, "labels": event.labels,
+                "valence": round(event.valence, 3), "arousal": round(event.arousal, 3)}
+    if isinstance(event, Notice):
+        return {"type": "notice", "text": event.text}
+    assert isinstance(event, Error)
+    return {"type": "error", "text": event.text}
+
+
+class NoCompanion(Exception):
+    """The person hasn't finished genesis."""
+
+
+class Conversations:
+    def __init__(self, pool: CompanionPool, hub: Hub) -> None:
+        self.pool = pool
+        self.hub = hub
+        self._turns: dict[int, set[asyncio.Task[Any]]] = {}
+        self.before_turn: Callable[[], None] | None = None  # e.g. the learner yields the model
+
+    async def _publish(self, user_id: int, event: dict[str, Any]) -> None:
+        try:
+            await self.hub.publish(user_id, event)
+        except Exception as exc:  # the reply is still stored; sockets catch up from history
+            log.warning("hub publish failed for a reply: %s", exc)
+
+    async def turn(self, user_id: int, text: str | None, *,
+                   source: str = "user") -> AsyncIterator[Event]:
+        """One turn (``text`` None: the companion speaks first). Yields the loop's events
+        and publishes each to the person's sockets. Raises NoCompanion before genesis."""
+        companion = self.pool.get(user_id)
+        if companion is None:
+            raise NoCompanion()
+        task = asyncio.current_task()
+        async with self.pool.lock(user_id):
+            if task is not None:
+                self._turns.setdefault(user_id, set()).add(task)
+            if self.before_turn is not None:
+                self.before_turn()
+            try:
+                if text is not None:
+                    await self._publish(user_id, {"type": "user_message", "text": text})
+                events = companion.respond(text, source=source) if text is not None \
+                    else companion.greet()
+                async for event in events:
+                    await self._publish(user_id, event_dict(event))
+                    yield event
+            except asyncio.CancelledError:
+                await asyncio.shield(self._publish(user_id, {
+                    "type": "done", "id": companion.last_reply_id, "text": "",
+                    "interrupted": True}))
+                raise
+            finally:
+                if task is not None:
+                    self._turns.get(user_id, set()).discard(task)
+
+    def start(self, user_id: int, text: str | None) -> asyncio.Task[None]:
+        """Run a turn in the background (the WebSocket doesn't wait on it)."""
+
+        async def run() -> None:
+            try:
+                async for _ in self.turn(user_id, text):
+                    pass
+            except NoCompanion:
+                await self._publish(user_id, {"type": "error", "text": (
+                    "Your companion isn't set up yet: answer the first questions first.")})
+            except asyncio.CancelledError:
+                pass
+            except Exception:
+                log.exception("a turn failed")
+                await self._publish(user_id, {"type": "error", "text": (
+                    "Something went wrong on the server while answering. Your message is "
+                    "saved; try again.")})
+
+        return asyncio.create_task(run(), name=f"os1-turn-{user_id}")
+
+    def stop(self, user_id: int) -> bool:
+        """Stop the reply being written for this person in this process (kept, interrupted)."""
+        tasks = self._turns.get(user_id, set())
+        for task in list(tasks):
+            task.cancel()
+        return bool(tasks)
+
+    def busy(self) -> int:
+        return sum(len(tasks) for tasks in self._turns.values())
+
+    async def close(self) -> None:
+        tasks = [t for ts in self._turns.values() for t in ts]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task

@@ -1,0 +1,1 @@
+"""One router per resource. Every route takes ``CurrentUser`` and uses only its id."""
