@@ -68,18 +68,22 @@ def start_server(database: str | Path, backend: FakeBackend, **options: Any) -> 
     return LiveServer(f"http://127.0.0.1:{port}", backend, app.state.os1, server, thread)
 
 
-@pytest.fixture
-def live_server(tmp_path: Path) -> Iterator[LiveServer]:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def live_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveServer]:
+    """The server on SQLite, and again on PostgreSQL: the same tests pass on both."""
     backend = FakeBackend(default="I'm here with you.", delay=0.01)
-    server = start_server(tmp_path / "server.db", backend)
+    database = tmp_path / "server.db" if request.param == "sqlite" \
+        else request.getfixturevalue("pg_url")
+    server = start_server(database, backend)
     yield server
     server.stop()
 
 
 @pytest.fixture
-def pg_server(pg_url: str) -> Iterator[LiveServer]:
+def sqlite_server(tmp_path: Path) -> Iterator[LiveServer]:
+    """The server on SQLite only (browser tests: the storage is covered by the API tests)."""
     backend = FakeBackend(default="I'm here with you.", delay=0.01)
-    server = start_server(pg_url, backend)
+    server = start_server(tmp_path / "server.db", backend)
     yield server
     server.stop()
 

@@ -120,6 +120,20 @@ def test_two_processes_share_postgres_and_redis(tmp_path: Path, pg_url: str,
                 assert seen[0]["type"] == "user_message" and seen[0]["text"] == "Tell me again?"
                 assert "".join(f["text"] for f in seen if f["type"] == "delta") == REPLY
 
+            # Stop pressed in a tab on process two stops the reply process one is writing.
+            model.delay = 0.2
+            with ws_to(two, client) as remote, ws_to(one, client) as talker:
+                remote.recv(timeout=10)
+                talker.recv(timeout=10)
+                remote.send(json.dumps({"type": "ping"}))
+                frames_until(remote, "pong")
+                talker.send(json.dumps({"type": "message", "text": "Say it slowly"}))
+                frames_until(talker, "delta")
+                remote.send(json.dumps({"type": "stop"}))
+                done = frames_until(talker, "done")[-1]
+                assert done["interrupted"]
+            model.delay = 0.04
+
             # Both replies are stored once, whichever process is asked.
             for url in (one, two):
                 history = httpx.get(url + "/api/messages", cookies=client.cookies).json()

@@ -157,6 +157,7 @@ class Conversations:
                 self._turns.setdefault(user_id, set()).add(task)
             if self.before_turn is not None:
                 self.before_turn()
+            watcher = asyncio.create_task(self._watch_for_stop(user_id, task)) if task else None
             try:
                 if text is not None:
                     await self._publish(user_id, {"type": "user_message", "text": text})
@@ -171,8 +172,27 @@ class Conversations:
                     "interrupted": True}))
                 raise
             finally:
+                if watcher is not None:
+                    watcher.cancel()
                 if task is not None:
                     self._turns.get(user_id, set()).discard(task)
+
+    async def _watch_for_stop(self, user_id: int, task: asyncio.Task[Any]) -> None:
+        """A stop may come from any socket of the person, on any process: it comes through
+        the hub, like everything else."""
+        sub = await self.hub.subscribe(user_id)
+        try:
+            await sub.start(None)
+            async for _seq, event in sub:
+                if event.get("type") == "stop_request":
+                    task.cancel()
+                    return
+        finally:
+            sub.close()
+
+    async def request_stop(self, user_id: int) -> None:
+        """Stop the reply being written for this person, wherever it is being written."""
+        await self._publish(user_id, {"type": "stop_request"})
 
     def start(self, user_id: int, text: str | None) -> asyncio.Task[None]:
         """Run a turn in the background (the WebSocket doesn't wait on it)."""

@@ -135,7 +135,7 @@ class Socket:
         elif kind == "greet":
             conversations.start(self.user_id, None)
         elif kind == "stop":
-            conversations.stop(self.user_id)
+            await conversations.request_stop(self.user_id)
             if self.voice is not None:
                 self.voice.interrupt()
         elif kind == "ping":
