@@ -375,3 +375,23 @@ def test_a_dead_model_is_said_and_the_message_kept(live_server: LiveServer) -> N
         assert "Couldn't reach the model server" in error["text"]
         assert "Your message is saved" in error["text"]
     assert client.get("/api/messages").json()["messages"][-1]["content"] == "Are you there?"
+
+
+def test_secrets_never_reach_the_logs(live_server: LiveServer,
+                                      caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    client = sign_up(live_server, "theo", "hunter2 hunter2")
+    client.post("/api/auth/login", json={"handle": "theo", "password": "a wrong one!"})
+    key = client.post("/api/keys", json={"name": "k"}, headers=csrf(client)).json()["key"]
+    httpx.get(f"{live_server.url}/v1/models", headers={"Authorization": f"Bearer {key}"})
+    with open_ws(live_server, client) as ws:
+        say(ws, "hello")
+    # The server's loggers (the test's own HTTP clients log their requests at DEBUG).
+    client_side = ("httpx", "httpcore", "websockets")
+    logged = "\n".join(record.getMessage() for record in caplog.records
+                       if not record.name.startswith(client_side))
+    for secret in ("hunter2", "a wrong one!", key, client.cookies.get("os1_session"),
+                   client.cookies.get("os1_csrf"), "os1-test"):
+        assert secret and secret not in logged
