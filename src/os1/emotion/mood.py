@@ -89,7 +89,7 @@ class MoodStore:
         t = s.message_emotions
         condition = t.c.user_id == user_id
         if before is not None:
-            condition = condition & (t.c.created_at < before)
+            condition = condition & (t.c.created_at < utc(before))
         with self.store._tx() as conn:
             return int(conn.execute(t.delete().where(condition)).rowcount or 0)
 

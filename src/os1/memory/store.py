@@ -2,8 +2,9 @@
 
 Like ``os1.store.Store``, every call takes the owner's id and every statement filters on it.
 Deleting a memory removes its row, its vector (foreign-key cascade), its full-text entry
-(trigger, same transaction) and its reflection links; the database zeroes freed pages
-(``secure_delete``), so forgotten text doesn't linger in the file.
+(SQLite: trigger, same transaction; PostgreSQL: an expression index, which follows the row)
+and its reflection links; SQLite zeroes freed pages (``secure_delete``), so forgotten text
+doesn't linger in the file.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from sqlalchemy import and_, delete, func, select, text, update
 
 from os1.store import Store
 from os1.store import schema as s
-from os1.store.repos import _aware
+from os1.store.repos import _aware, storable
 
 KINDS = ("fact", "person", "preference", "plan", "event", "feeling", "reflection", "moment")
 
@@ -231,7 +232,8 @@ class MemoryStore:
         happens_at, invalid_at = utc(happens_at), utc(invalid_at)
         with self.store._tx() as conn:
             result = conn.execute(s.memories.insert().values(
-                user_id=user_id, kind=kind, about=about[:200], topic=topic[:200], content=content,
+                user_id=user_id, kind=kind, about=storable(about[:200]),
+                topic=storable(topic[:200]), content=storable(content),
                 importance=max(0.0, min(1.0, importance)), happens_at=happens_at,
                 date_text=(date_text or None) and date_text[:200], learned_at=learned_at,
                 last_seen_at=learned_at, times_seen=times_seen, valid=valid,
@@ -336,7 +338,7 @@ class MemoryStore:
         with self.store._tx() as conn:
             result = conn.execute(update(s.memories).where(
                 s.memories.c.user_id == user_id, s.memories.c.id == memory_id).values(
-                content=content, origin="told", last_seen_at=self.clock.now()))
+                content=storable(content), origin="told", last_seen_at=self.clock.now()))
             if not result.rowcount:
                 return False
             conn.execute(delete(s.memory_vectors).where(
@@ -423,14 +425,19 @@ class MemoryStore:
             params: dict[str, Any] = {"match": f"{{content about topic}}: ({words})",
                                       "user": user_id, "limit": limit}
         else:
+            # Each word is its own bound parameter, made a query by phraseto_tsquery (which
+            # accepts any text: no operator in the person's words can break the query) and
+            # OR-ed with the others, like the SQLite branch. The tsvector expression is the
+            # one the GIN index of migration 2 was built on, so the index answers it.
+            words = " || ".join(f"phraseto_tsquery('english', :w{i})" for i in range(len(terms)))
             valid = "" if include_invalid else " AND m.valid"
             sql = text("SELECT m.id, ts_rank(to_tsvector('english', m.content || ' ' || m.about "
-                       "|| ' ' || m.topic), q) AS score FROM memories m, "
-                       "to_tsquery('english', :match) q WHERE to_tsvector('english', m.content || "
-                       f"' ' || m.about || ' ' || m.topic) @@ q AND m.user_id = :user{valid} "
-                       "ORDER BY score DESC LIMIT :limit")
-            params = {"match": " | ".join(re.sub(r"\W", "", t) for t in terms if re.sub(r"\W", "", t)),
-                      "user": user_id, "limit": limit}
+                       f"|| ' ' || m.topic), q.query) AS score FROM memories m, (SELECT {words} "
+                       "AS query) q WHERE to_tsvector('english', m.content || ' ' || m.about "
+                       f"|| ' ' || m.topic) @@ q.query AND m.user_id = :user{valid} "
+                       "ORDER BY score DESC, m.id DESC LIMIT :limit")
+            params = {f"w{i}": term for i, term in enumerate(terms)}
+            params.update(user=user_id, limit=limit)
         return [(int(row[0]), float(row[1])) for row in self.store._read(sql.bindparams(**params))]
 
     def vectors(self, user_id: int, model: str, *, after_id: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -448,7 +455,8 @@ class MemoryStore:
         has = select(s.memory_vectors.c.memory_id).where(
             s.memory_vectors.c.user_id == user_id, s.memory_vectors.c.model == model)
         rows = self.store._read(select(s.memories).where(
-            s.memories.c.user_id == user_id, s.memories.c.id.not_in(has)).limit(limit))
+            s.memories.c.user_id == user_id, s.memories.c.id.not_in(has))
+            .order_by(s.memories.c.id).limit(limit))
         return [_memory(row) for row in rows]
 
     def set_vector(self, user_id: int, memory_id: int, vector: np.ndarray, model: str) -> None:

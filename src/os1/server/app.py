@@ -6,7 +6,6 @@ a line.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -182,9 +181,3 @@ def _label(database: str | Path) -> str:
         return f"{scheme}://{rest.split('@', 1)[1]}"
     return text
 
-
-async def wait_idle(state: AppState, timeout: float = 5.0) -> None:
-    """Wait until no turn is running (tests, and a graceful shutdown)."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while state.conversations.busy() and asyncio.get_running_loop().time() < deadline:
-        await asyncio.sleep(0.02)

@@ -220,7 +220,7 @@ class RedisHub(_Local):
         return seq
 
     async def replay(self, user_id: int, after: str) -> list[tuple[str, dict[str, Any]]]:
-        rows = await self._redis.xrange(self._stream(user_id), min=f"({after}", max="+")
+        rows: Any = await self._redis.xrange(self._stream(user_id), min=f"({after}", max="+")
         out = []
         for raw_id, fields in rows:
             seq = raw_id.decode() if isinstance(raw_id, bytes) else str(raw_id)
@@ -246,8 +246,8 @@ class RedisHub(_Local):
     def unsubscribe(self, sub: Subscription) -> None:
         if self._remove(sub) and sub.user_id in self._subscribed:
             self._subscribed.discard(sub.user_id)
-            task = asyncio.get_running_loop().create_task(
-                self._pubsub.unsubscribe(self._channel(sub.user_id)))
+            pending: Any = self._pubsub.unsubscribe(self._channel(sub.user_id))
+            task: asyncio.Task[Any] = asyncio.get_running_loop().create_task(pending)
             task.add_done_callback(lambda t: t.exception() if not t.cancelled() else None)
 
     async def _listen(self) -> None:

@@ -14,9 +14,9 @@ from sqlalchemy import Engine, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from os1.clock import Clock
+from os1.errors import StorageError
 from os1.persona.model import Persona, Traits
 from os1.store import schema as s
-from os1.errors import StorageError
 from os1.store.engine import database_label, explain_storage_error, transaction
 
 
@@ -69,7 +69,7 @@ class Store:
                 return list(conn.execute(stmt))
         except Exception as exc:
             if exc.__class__.__module__.startswith("sqlalchemy"):
-                raise explain_storage_error(exc, self.label, self.engine.url.password) from exc
+                raise explain_storage_error(exc, self.label, self.engine.url) from exc
             raise
 
     # -- users ---------------------------------------------------------------------------

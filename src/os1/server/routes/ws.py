@@ -90,7 +90,7 @@ class Socket:
             with contextlib.suppress(Exception):
                 await self.ws.close(code=code, reason=reason[:120])
 
-    def parse(self, message: dict[str, Any]) -> dict[str, Any] | bytes:
+    def parse(self, message: Any) -> dict[str, Any] | bytes:
         if message.get("bytes") is not None:
             data: bytes = message["bytes"]
             if len(data) > MAX_AUDIO_FRAME:
@@ -196,7 +196,7 @@ async def websocket(ws: WebSocket) -> None:
                          "persona": persona_view(persona) if persona else None,
                          "seq": await state.hub.latest(user_id)})
         pump = asyncio.create_task(sock.pump())
-        first: dict[str, Any] | None = None
+        first: Any = None
         after = ws.query_params.get("after")
         if after is None:
             with contextlib.suppress(TimeoutError):
