@@ -62,7 +62,10 @@ def serve(
                           "For example: postgresql://os1:secret@localhost/os1")
     database: str | Path = database_url or config.data_dir / SERVER_DB
     options = ServerOptions(database=database, redis_url=redis_url, secure_cookies=secure_cookies,
-                            reply_tokens=config.settings.max_reply_tokens, learn=not no_learn)
+                            reply_tokens=config.settings.max_reply_tokens, learn=not no_learn,
+                            extra={"stt_model": config.settings.stt_model,
+                                   "models_dir": str(config.models_dir),
+                                   "voice_threads": config.settings.threads})
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     with console.status("  [dim]loading the model[/]", spinner="dots"):
         backend = build_server_backend(data_dir)

@@ -61,7 +61,7 @@ class AppState:
     backend: ChatBackend
     clock: Clock
     learner: Learner | None = None
-    voice: Any = None  # os1.server.voice.VoiceParts, loaded on first use
+    voice: Any = None  # os1.server.voice.VoiceModels, loaded on first use
 
 
 def _load_shared_models(options: ServerOptions) -> tuple[Embedder | None, TextClassifier | None,

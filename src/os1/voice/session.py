@@ -170,6 +170,7 @@ class VoiceSession:
         self._turns: set[asyncio.Task[None]] = set()
         self._background: set[asyncio.Task[None]] = set()
         self._stt_lock = asyncio.Lock()  # one transcription at a time: 2 cores
+        self._end_now = False  # the person said they've finished (push-to-talk let go)
 
     # -- events ---------------------------------------------------------------------------
     def emit(self, kind: str, text: str = "", at: float | None = None, **data: Any) -> VoiceEvent:
@@ -184,6 +185,20 @@ class VoiceSession:
 
     def stop(self) -> None:
         self._stop.set()
+
+    def end_turn_now(self) -> None:
+        """The person says they've finished (a push-to-talk button let go): end their turn
+        after the frames already delivered, without waiting for a pause. The transport calls
+        this in order with its frames, before handing over the next block (an empty block
+        will do)."""
+        self._end_now = True
+
+    def interrupt(self, reason: str = "stopped") -> None:
+        """Stop what os1 is saying or writing now (the person pressed stop): the reply is
+        kept as far as it was heard, marked interrupted."""
+        reply = self._reply
+        if reply is not None and not reply.done.is_set():
+            self._interrupt(reply, reason=reason)
 
     def idle(self) -> bool:
         """Nobody is speaking and os1 has nothing left to say."""
@@ -200,6 +215,10 @@ class VoiceSession:
             async for block in frames:
                 for frame in framer.push(block):
                     await self._hear(frame)
+                if self._end_now:
+                    self._end_now = False
+                    if self._heard is not None:
+                        await self._end_turn(reason="end of turn")
                 if self._stop.is_set():
                     break
         except AudioError as exc:
