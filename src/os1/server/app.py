@@ -164,13 +164,23 @@ def create_app(options: ServerOptions, *, backend: ChatBackend, clock: Clock | N
                 "turns": conversations.busy(), "problems": problems}
 
     if STATIC.is_dir():
-        app.mount("/static", StaticFiles(directory=STATIC), name="static")
+        app.mount("/static", _Revalidated(directory=STATIC), name="static")
 
         @app.get("/", include_in_schema=False)
         async def index() -> FileResponse:
             return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
 
     return app
+
+
+class _Revalidated(StaticFiles):
+    """The page's modules are revalidated on every load (cheap: ETags), so after an upgrade a
+    browser never mixes old and new ones."""
+
+    def file_response(self, *args: Any, **kwargs: Any) -> Any:
+        response = super().file_response(*args, **kwargs)
+        response.headers["Cache-Control"] = "no-cache"
+        return response
 
 
 def _label(database: str | Path) -> str:

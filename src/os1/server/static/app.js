@@ -40,20 +40,22 @@ function setCompanionName(persona) {
 /** The socket and the chat live as long as the sign-in, so other tabs' messages still arrive. */
 function connect() {
   if (session.conn) return;
-  session.chat = new Chat({ persona: session.me.persona });
+  // This sign-in's chat: late callbacks after signing out reach it, not a null or the next one.
+  const chat = new Chat({ persona: session.me.persona });
+  session.chat = chat;
   session.conn = new Connection({
     onEvent: (event) => {
-      if (event.type === "hello" && event.persona) {
+      if (event.type === "hello" && event.persona && session.me) {
         session.me.persona = event.persona;
         setCompanionName(event.persona);
       }
-      session.chat.handle(event);
+      chat.handle(event);
     },
-    onAudio: (buffer) => session.chat.voice.play(buffer),
-    onState: (state) => session.chat.connectionState(state),
+    onAudio: (buffer) => chat.voice.play(buffer),
+    onState: (state) => chat.connectionState(state),
     stillSignedIn,
   });
-  session.chat.attach(session.conn);
+  chat.attach(session.conn);
   session.conn.start();
 }
 
@@ -107,6 +109,8 @@ async function route() {
   setCompanionName(session.me.persona);
   connect();
   showView(room);
+  // Moving focus to the room's heading tells screen readers where they are now.
+  if (room !== "chat") byId(`${room}-title`).focus({ preventScroll: true });
   if (room === "chat") session.chat.enter();
   else if (room === "memories") showMemories();
   else if (room === "mood") showMood();
@@ -136,7 +140,20 @@ function companionBorn(persona) {
 function signedOut() {
   session.me = null;
   disconnect();
+  forgetScreens();
   go("#/signin");
+}
+
+/** Whoever signs in next on this browser must not glimpse the last person's things. */
+function forgetScreens() {
+  for (const id of ["chat-log", "memory-list", "key-list", "mood-chart"]) byId(id).replaceChildren();
+  for (const id of ["memory-search", "key-name", "password-current", "password-new"]) byId(id).value = "";
+  byId("key-value").textContent = "";
+  byId("key-new").hidden = true;
+  byId("companion-name").textContent = "";
+  byId("settings-handle").textContent = "";
+  byId("chat-empty-text").textContent = "Say hello.";
+  setCompanionName(null);
 }
 
 function settingsChanged(settings) {

@@ -5,7 +5,6 @@ import { busy, byId, say } from "./dom.js";
 
 let wired = false;
 let signedIn = () => {};
-let waitTimer = null;
 
 export function showAuth({ onSignedIn }) {
   signedIn = onSignedIn;
@@ -60,9 +59,8 @@ async function submit(form, action) {
     await signedIn();
     return;
   }
+  // A 429 says how long to wait; the buttons stay on, since the limit is per name.
   say(error, explain(failure, action));
-  // After busy() gave the buttons back, so the hold-off isn't undone.
-  if (failure instanceof ApiError && failure.status === 429) holdOff(form, failure.retryAfter);
 }
 
 function explain(failure, action) {
@@ -79,24 +77,4 @@ function duration(seconds) {
   if (seconds < 90) return `${seconds} second${seconds === 1 ? "" : "s"}`;
   const minutes = Math.ceil(seconds / 60);
   return `${minutes} minutes`;
-}
-
-/** After a 429, keep the buttons off until the server will listen again, counting down. */
-function holdOff(form, seconds) {
-  if (!seconds) return;
-  const buttons = [...form.querySelectorAll("button")];
-  const error = byId("auth-error");
-  let left = seconds;
-  clearInterval(waitTimer);
-  buttons.forEach((b) => { b.disabled = true; });
-  waitTimer = setInterval(() => {
-    left -= 1;
-    if (left <= 0) {
-      clearInterval(waitTimer);
-      buttons.forEach((b) => { b.disabled = false; });
-      say(error, "");
-      return;
-    }
-    error.textContent = `Too many tries. Please wait ${duration(left)} and try again.`;
-  }, 1000);
 }

@@ -125,6 +125,7 @@ export class Chat {
       case "emotion": this.emotion(event); break;
       case "notice": this.addLine("notice", event.text); break;
       case "error":
+        this.voice.errorArrived();
         this.endReply("cut off");
         this.addLine("error", event.text);
         break;
@@ -134,7 +135,8 @@ export class Chat {
   }
 
   userMessage(event) {
-    if (this.ids.has(event.id)) return;
+    const hasId = event.id !== undefined && event.id !== null;
+    if (hasId && this.ids.has(event.id)) return;
     const text = (event.text || "").trim();
     const index = this.pending.findIndex((p) => p.text.trim() === text);
     let li;
@@ -146,8 +148,10 @@ export class Chat {
       li = this.append(bubble("user", event.text || "", this.persona));  // another tab, or voice
       setMeta(li, new Date().toISOString(), "");
     }
-    li.dataset.id = event.id;
-    this.ids.add(event.id);
+    if (hasId) {
+      li.dataset.id = event.id;
+      this.ids.add(event.id);
+    }
     this.voice.transcriptHeard();
   }
 
@@ -174,11 +178,12 @@ export class Chat {
       if (event.text) this.reply.body.textContent = event.text;  // the stored text is the truth
       this.endReply(event.interrupted ? "stopped" : "");
     } else {
-      if (event.id !== undefined && this.ids.has(event.id)) return;
+      // Nothing streamed and nothing new to show (a stop before the first word).
+      if (!event.text || (event.id != null && this.ids.has(event.id))) return;
       li = this.append(bubble("assistant", event.text || "", this.persona));
       setMeta(li, new Date().toISOString(), event.interrupted ? "stopped" : "");
     }
-    if (event.id !== undefined) {
+    if (event.id != null) {
       li.dataset.id = event.id;
       this.ids.add(event.id);
     }

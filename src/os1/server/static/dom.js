@@ -4,9 +4,6 @@
 /** The element with this id (the views' skeletons live in index.html). */
 export const byId = (id) => document.getElementById(id);
 
-/** The first element matching a selector inside `root`. */
-export const $ = (selector, root = document) => root.querySelector(selector);
-
 /**
  * Build an element: h("button", {class: "x", dataset: {id: 3}, onclick: fn}, "text", child).
  * Attributes whose value is false/null/undefined are left out, so conditions read inline.

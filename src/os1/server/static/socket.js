@@ -6,6 +6,7 @@
 
 const BACKOFF_MS = [500, 1000, 2000, 4000, 8000, 15000];
 const PING_MS = 25000;  // keeps proxies from closing a quiet socket
+const CLOSE_UNAUTHORIZED = 4401;
 
 export class Connection {
   /**
@@ -72,7 +73,7 @@ export class Connection {
     this.onState(this.attempt === 0 ? "connecting" : "reconnecting");
     ws.addEventListener("open", () => this.opened(ws));
     ws.addEventListener("message", (message) => this.received(message));
-    ws.addEventListener("close", () => this.closed(ws));
+    ws.addEventListener("close", (event) => this.closed(ws, event.code));
   }
 
   opened(ws) {
@@ -117,7 +118,7 @@ export class Connection {
     }
   }
 
-  async closed(ws) {
+  async closed(ws, code) {
     if (ws !== this.ws) return;
     clearInterval(this.pingTimer);
     this.ws = null;
@@ -130,7 +131,7 @@ export class Connection {
     this.retryTimer = setTimeout(async () => {
       if (this.stopped) return;
       // A socket refused because the session ended looks like any drop; ask before retrying.
-      if (this.attempt > 1 && !(await this.stillSignedIn())) {
+      if ((code === CLOSE_UNAUTHORIZED || this.attempt > 1) && !(await this.stillSignedIn())) {
         this.stop();
         return;
       }

@@ -8,7 +8,6 @@
 
 const PLAY_RATE = 22050;
 const LEAD_S = 0.04;          // scheduling slack after an underrun, so a frame isn't late
-const READY_FALLBACK_MS = 2000;
 const MAX_BUFFERED = 500;     // ~10 s of 20 ms frames said before the server was ready
 
 let active = null;
@@ -24,11 +23,11 @@ export class Voice {
     this.workletLoaded = false;
     this.mic = null;            // {stream, source, node, mute} while the microphone is open
     this.session = null;        // "push" | "hands_free" while the server has a voice session
-    this.ready = false;         // the server said voice_ready (or we stopped waiting)
-    this.readyTimer = null;
+    this.ready = false;         // the server said voice_ready: only then may audio go out
     this.buffered = [];
     this.sending = false;       // frames go out only while the button is held or hands-free is on
     this.holding = false;
+    this.endWhenReady = false;  // push released before voice_ready: voice_end follows the frames
     this.playAt = 0;
     this.playing = new Set();
     this.carry = null;          // an odd byte left from the last frame
@@ -114,18 +113,30 @@ export class Voice {
     this.session = mode;
     this.ready = false;
     this.buffered = [];
+    this.endWhenReady = false;
+    // Frames said before "voice_ready" wait: audio without a voice session ends the socket.
     this.conn.send({ type: "voice_start", mode, rate: this.context().sampleRate });
-    // Frames said before "voice_ready" wait; if the server never says it, don't wait forever.
-    clearTimeout(this.readyTimer);
-    this.readyTimer = setTimeout(() => this.markReady(), READY_FALLBACK_MS);
   }
 
   markReady() {
-    clearTimeout(this.readyTimer);
     if (!this.session) return;
     this.ready = true;
     for (const frame of this.buffered) this.conn.sendBinary(frame);
     this.buffered = [];
+    if (this.endWhenReady) this.conn.send({ type: "voice_end" });
+    this.endWhenReady = false;
+  }
+
+  /** An error while voice was starting means it didn't start (e.g. voice is off here). */
+  errorArrived() {
+    if (!this.session || this.ready) return;
+    this.session = null;
+    this.sending = false;
+    this.buffered = [];
+    this.endWhenReady = false;
+    this.handsFree.checked = false;
+    this.pushButton.disabled = false;
+    this.releaseMic();
   }
 
   async pushDown() {
@@ -149,8 +160,9 @@ export class Voice {
     this.sending = false;
     this.pushButton.setAttribute("aria-pressed", "false");
     if (!wasSending) return;
-    if (!this.ready) this.markReady();  // what was said goes out before the end of the turn
-    this.conn.send({ type: "voice_end" });
+    // Not ready yet: the end of the turn waits for the frames still buffered.
+    if (this.ready) this.conn.send({ type: "voice_end" });
+    else this.endWhenReady = true;
     this.setStatus("");
   }
 
@@ -173,8 +185,8 @@ export class Voice {
   /** Voice off: the server's session ends, the microphone is released, speech stops. */
   stop() {
     if (this.session && this.conn) this.conn.send({ type: "voice_stop" });
-    clearTimeout(this.readyTimer);
     this.session = null;
+    this.endWhenReady = false;
     this.sending = false;
     this.holding = false;
     this.buffered = [];
@@ -191,6 +203,8 @@ export class Voice {
   socketLost() {
     this.session = null;
     this.ready = false;
+    this.buffered = [];
+    this.endWhenReady = false;
     if (this.holding) this.pushUp();
   }
 
