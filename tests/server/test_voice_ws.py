@@ -25,7 +25,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
-from os1.server.voice import AHEAD_S, CHUNK_S, START_DELAY_S, WebSocketTransport
+from os1.voice.websocket import AHEAD_S, CHUNK_S, START_DELAY_S, WebSocketTransport
 from tests.server.conftest import LiveServer, sign_up
 from tests.voice.audio_fixtures import espeak, resample, silence
 
