@@ -395,3 +395,22 @@ def test_secrets_never_reach_the_logs(live_server: LiveServer,
     for secret in ("hunter2", "a wrong one!", key, client.cookies.get("os1_session"),
                    client.cookies.get("os1_csrf"), "os1-test"):
         assert secret and secret not in logged
+
+
+def test_no_request_body_over_the_limit_is_read(live_server: LiveServer) -> None:
+    client = sign_up(live_server, "theo", meet=False)
+    huge = b'{"key": "user_name", "answer": "' + b"x" * (6 * 1024 * 1024) + b'"}'
+    r = client.post("/api/genesis/answer", content=huge,
+                    headers={**csrf(client), "Content-Type": "application/json"})
+    assert r.status_code == 413 and "too big" in r.json()["detail"]
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: cut off at the limit
+        yield b'{"key": "user_name", "answer": "'
+        for _ in range(7):
+            yield b"x" * (1024 * 1024)
+        yield b'"}'
+
+    r = client.post("/api/genesis/answer", content=chunks(),
+                    headers={**csrf(client), "Content-Type": "application/json"})
+    assert r.status_code == 413
+    assert client.get("/api/me").status_code == 200

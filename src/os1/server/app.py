@@ -134,6 +134,7 @@ def create_app(options: ServerOptions, *, backend: ChatBackend, clock: Clock | N
     app = FastAPI(title="os1", version="0.1.0", lifespan=lifespan, docs_url="/api/docs",
                   redoc_url=None, openapi_url="/api/openapi.json")
     app.state.os1 = state
+    app.add_middleware(_BodyLimit, limit=options.max_upload_bytes)
 
     @app.exception_handler(AccountError)
     async def _account_error(_request: Request, exc: AccountError) -> JSONResponse:
@@ -171,6 +172,61 @@ def create_app(options: ServerOptions, *, backend: ChatBackend, clock: Clock | N
             return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
 
     return app
+
+
+class _BodyLimit:
+    """No request body over ``limit`` bytes is read (said with a 413 before reading it, when
+    the client declares its length; cut off at the limit otherwise)."""
+
+    def __init__(self, app: Any, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.limit:
+            await self._too_big(send)
+            return
+        seen = 0
+        over = False
+
+        async def limited() -> Any:
+            nonlocal seen, over
+            if over:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:  # stop reading: the app sees a truncated body
+                    over = True
+                    return {"type": "http.request", "body": b"", "more_body": False}
+            return message
+
+        replaced = False
+
+        async def guarded(message: Any) -> None:
+            nonlocal replaced
+            if over:  # whatever the app made of the truncated body, the answer is 413
+                if not replaced:
+                    replaced = True
+                    await self._too_big(send)
+                return
+            await send(message)
+
+        await self.app(scope, limited, guarded)
+
+    async def _too_big(self, send: Any) -> None:
+        mb = self.limit / 1024 / 1024
+        response = JSONResponse({"detail": f"That is too big for os1 (the limit is {mb:g} MB)."},
+                                status_code=413)
+        await response({"type": "http"}, _no_receive, send)
+
+
+async def _no_receive() -> dict[str, Any]:
+    return {"type": "http.disconnect"}
 
 
 class _Revalidated(StaticFiles):
