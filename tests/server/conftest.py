@@ -3,6 +3,8 @@ is the scripted fake. ``live_server`` gives its URL, the fake backend and the st
 
 from __future__ import annotations
 
+import contextlib
+import json
 import socket
 import threading
 import time
@@ -14,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from websockets.sync.client import ClientConnection, connect
 
 from os1.server import ServerOptions, create_app
 from os1.server.app import AppState
@@ -110,3 +113,34 @@ def sign_up(server: LiveServer, handle: str, password: str = "correct horse 1",
         r = client.post("/api/genesis/finish", headers=csrf(client))
         assert r.status_code == 200, r.text
     return client
+
+
+def cookie_header(client: httpx.Client) -> dict[str, str]:
+    return {"Cookie": "; ".join(f"{k}={v}" for k, v in client.cookies.items())}
+
+
+@contextlib.contextmanager
+def open_ws(server: LiveServer, client: httpx.Client, after: str | None = None,
+            **headers: str) -> Iterator[ClientConnection]:
+    url = server.ws_url + (f"?after={after}" if after else "")
+    with connect(url, additional_headers={**cookie_header(client), **headers}) as ws:
+        hello = json.loads(ws.recv(timeout=10))
+        assert hello["type"] == "hello"
+        yield ws
+
+
+def until(ws: ClientConnection, kind: str, timeout: float = 10) -> list[dict[str, Any]]:
+    """Frames up to and including the first of ``kind``."""
+    frames = []
+    deadline = time.monotonic() + timeout
+    while True:
+        frame = json.loads(ws.recv(timeout=max(0.1, deadline - time.monotonic())))
+        frames.append(frame)
+        if frame["type"] == kind:
+            return frames
+
+
+def say(ws: ClientConnection, text: str) -> tuple[str, list[dict[str, Any]]]:
+    ws.send(json.dumps({"type": "message", "text": text}))
+    frames = until(ws, "done")
+    return "".join(f["text"] for f in frames if f["type"] == "delta"), frames

@@ -2,50 +2,26 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed
-from websockets.sync.client import ClientConnection, connect
+from websockets.sync.client import connect
 
 from os1.store import schema as s
-from tests.server.conftest import GENESIS, LiveServer, csrf, sign_up
-
-
-def cookie_header(client: httpx.Client) -> dict[str, str]:
-    return {"Cookie": "; ".join(f"{k}={v}" for k, v in client.cookies.items())}
-
-
-@contextlib.contextmanager
-def open_ws(server: LiveServer, client: httpx.Client, after: str | None = None,
-            **headers: str) -> Iterator[ClientConnection]:
-    url = server.ws_url + (f"?after={after}" if after else "")
-    with connect(url, additional_headers={**cookie_header(client), **headers}) as ws:
-        hello = json.loads(ws.recv(timeout=10))
-        assert hello["type"] == "hello"
-        yield ws
-
-
-def until(ws: ClientConnection, kind: str, timeout: float = 10) -> list[dict[str, Any]]:
-    """Frames up to and including the first of ``kind``."""
-    frames = []
-    deadline = time.monotonic() + timeout
-    while True:
-        frame = json.loads(ws.recv(timeout=max(0.1, deadline - time.monotonic())))
-        frames.append(frame)
-        if frame["type"] == kind:
-            return frames
-
-
-def say(ws: ClientConnection, text: str) -> tuple[str, list[dict[str, Any]]]:
-    ws.send(json.dumps({"type": "message", "text": text}))
-    frames = until(ws, "done")
-    return "".join(f["text"] for f in frames if f["type"] == "delta"), frames
+from tests.server.conftest import (
+    GENESIS,
+    LiveServer,
+    cookie_header,
+    csrf,
+    open_ws,
+    say,
+    sign_up,
+    until,
+)
 
 
 # -- accounts -----------------------------------------------------------------------------

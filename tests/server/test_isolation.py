@@ -12,8 +12,7 @@ from typing import Any
 import httpx
 from fastapi.routing import APIRoute
 
-from tests.server.conftest import LiveServer, csrf, sign_up
-from tests.server.test_api import cookie_header, open_ws, say, until
+from tests.server.conftest import LiveServer, cookie_header, csrf, open_ws, say, sign_up, until
 
 PUBLIC = {("POST", "/api/auth/signup"), ("POST", "/api/auth/login"), ("GET", "/"),
           ("GET", "/api/health")}

@@ -11,7 +11,6 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -20,6 +19,7 @@ from websockets.sync.client import ClientConnection, connect
 from tests.conftest import OS1
 from tests.fakes.openai_server import ScriptedModelServer
 from tests.server.conftest import GENESIS, csrf, free_port
+from tests.server.conftest import until as frames_until
 
 pytestmark = pytest.mark.slow
 
@@ -61,16 +61,6 @@ def ws_to(url: str, client: httpx.Client, after: str | None = None) -> ClientCon
     cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
     target = url.replace("http://", "ws://") + "/ws" + (f"?after={after}" if after else "")
     return connect(target, additional_headers={"Cookie": cookie})
-
-
-def frames_until(ws: ClientConnection, kind: str, timeout: float = 20) -> list[dict[str, Any]]:
-    out = []
-    deadline = time.monotonic() + timeout
-    while True:
-        frame = json.loads(ws.recv(timeout=max(0.1, deadline - time.monotonic())))
-        out.append(frame)
-        if frame["type"] == kind:
-            return out
 
 
 def test_two_processes_share_postgres_and_redis(tmp_path: Path, pg_url: str,
