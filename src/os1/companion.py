@@ -82,10 +82,15 @@ class Companion:
             notices.append(f"That message is {len(text):,} characters; I kept the first "
                            f"{MAX_MESSAGE_CHARS:,}.")
             text = text[:MAX_MESSAGE_CHARS]
-        try:
+        # The blocking steps (the database, the embedder) run in threads: a server streams
+        # everyone else's replies on this event loop meanwhile. The order is the same.
+        def store_it() -> int:
             self._mark_the_day()
-            message_id = self.store.add_message(self.user_id, self.conversation_id, role="user",
-                                                source=source, content=text)
+            return self.store.add_message(self.user_id, self.conversation_id, role="user",
+                                          source=source, content=text)
+
+        try:
+            message_id = await asyncio.to_thread(store_it)
         except StorageError as exc:
             yield Error(f"{exc.what} Your message was NOT saved.\n{exc.fix}")
             return
@@ -112,15 +117,21 @@ class Companion:
                 async for event in self._memory_command(intent, text, message_id):
                     yield event
                 return
-            shown = self._shown()
-            recall_notice = self._recall(text, message_id, shown)
+
+            def notes() -> str | None:
+                shown = self._shown()
+                recall_notice = self._recall(text, message_id, shown)
+                self._note_tone(felt, shown)
+                return recall_notice
+
+            recall_notice = await asyncio.to_thread(notes)
             if recall_notice:
                 yield Notice(recall_notice)
-            self._note_tone(felt, shown)
             async for event in self._reply(user_message_id=message_id):
                 yield event
         finally:
-            self._after_exchange(message_id, text, learn=learn)
+            await asyncio.shield(asyncio.to_thread(self._after_exchange, message_id, text,
+                                                   learn=learn))
 
     def _shown(self) -> list[StoredMessage] | None:
         """What the model sees now, read once for the notes about this message (recall, tone);
@@ -354,7 +365,8 @@ class Companion:
             return
         text = "".join(parts).strip()
         try:
-            reply_id = self._save_reply(parts, "complete", kind, user_message_id)
+            reply_id = await asyncio.to_thread(self._save_reply, parts, "complete", kind,
+                                               user_message_id)
         except StorageError as exc:
             yield Error(f"{exc.what} The reply above couldn't be saved.\n{exc.fix}", user_message_id)
             return

@@ -9,6 +9,7 @@ single message, the prompt always fits: that is checked here, not hoped for.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 
@@ -76,11 +77,16 @@ class ConversationContext:
         return ChatMessage(role, text), trimmed
 
     async def build(self, instruction: str | None = None) -> Prompt:
-        summary = self.store.latest_summary(self.user_id, self.conversation_id)
-        prompt = self._fit(summary, instruction)
+        # Reading the conversation and counting its tokens block; a server streams other
+        # people's replies on this event loop meanwhile, so they run in a thread.
+        def first() -> tuple[Summary | None, Prompt]:
+            summary = self.store.latest_summary(self.user_id, self.conversation_id)
+            return summary, self._fit(summary, instruction)
+
+        summary, prompt = await asyncio.to_thread(first)
         if prompt.tokens > FOLD_AT * self.budget and len(prompt.shown) > 4:
             summary = await self._fold(prompt, summary, instruction)
-            prompt = self._fit(summary, instruction)
+            prompt = await asyncio.to_thread(self._fit, summary, instruction)
             prompt.folded = True
         return prompt
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -66,30 +67,35 @@ class CompanionPool:
         self.shared = shared
         self.max_active = max_active
         self._active: OrderedDict[int, Companion] = OrderedDict()
+        self._guard = threading.Lock()  # get() runs in threads
         self._locks: dict[int, asyncio.Lock] = {}
 
     def lock(self, user_id: int) -> asyncio.Lock:
+        """One turn at a time per person in this process (held only on the event loop)."""
         lock = self._locks.get(user_id)
         if lock is None:
+            if len(self._locks) > 4 * self.max_active:  # forget idle people's locks
+                for key in [k for k, v in self._locks.items() if not v.locked()]:
+                    del self._locks[key]
             lock = self._locks[user_id] = asyncio.Lock()
         return lock
 
     def get(self, user_id: int) -> Companion | None:
-        """The person's companion, or None before genesis."""
-        companion = self._active.get(user_id)
-        if companion is not None:
-            self._active.move_to_end(user_id)
-            return companion
+        """The person's companion, or None before genesis. Blocking (reads the database the
+        first time): ``await asyncio.to_thread(pool.get, …)`` from the event loop."""
+        with self._guard:
+            companion = self._active.get(user_id)
+            if companion is not None:
+                self._active.move_to_end(user_id)
+                return companion
         persona = self.shared.store.active_persona(user_id)
         if persona is None:
             return None
-        companion = self._build(user_id, persona)
-        self._active[user_id] = companion
-        while len(self._active) > self.max_active:
-            old, _ = self._active.popitem(last=False)
-            lock = self._locks.get(old)
-            if lock is not None and not lock.locked():
-                del self._locks[old]
+        built = self._build(user_id, persona)
+        with self._guard:
+            companion = self._active.setdefault(user_id, built)  # another thread may have won
+            while len(self._active) > self.max_active:
+                self._active.popitem(last=False)
         return companion
 
     def _build(self, user_id: int, persona: Persona) -> Companion:
@@ -105,7 +111,8 @@ class CompanionPool:
 
     def drop(self, user_id: int) -> None:
         """Rebuild on next use (settings changed, a new persona, memories erased)."""
-        self._active.pop(user_id, None)
+        with self._guard:
+            self._active.pop(user_id, None)
 
     def __len__(self) -> int:
         return len(self._active)
@@ -148,7 +155,7 @@ class Conversations:
                    source: str = "user") -> AsyncIterator[Event]:
         """One turn (``text`` None: the companion speaks first). Yields the loop's events
         and publishes each to the person's sockets. Raises NoCompanion before genesis."""
-        companion = self.pool.get(user_id)
+        companion = await asyncio.to_thread(self.pool.get, user_id)
         if companion is None:
             raise NoCompanion()
         task = asyncio.current_task()

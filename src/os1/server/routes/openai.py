@@ -8,6 +8,7 @@ everything twice). What is said here shows up in the web UI too, live.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 import time
@@ -69,7 +70,7 @@ async def chat_completions(body: ChatRequest, auth: CurrentUser,
         raise HTTPException(413, f"That message is {len(text):,} characters; the limit is "
                                  f"{limit:,}. Send it in parts.")
     user_id = auth.user.id
-    if state.pool.get(user_id) is None:
+    if await asyncio.to_thread(state.pool.get, user_id) is None:
         raise HTTPException(409, "Your companion isn't set up yet: sign in to the web page "
                                  "and answer the first questions.")
     completion_id = f"chatcmpl-{secrets.token_hex(12)}"
