@@ -74,6 +74,9 @@ def serve(
     console.print(f"os1 is serving on [bold]http://{host}:{port}[/] — open it in a browser. "
                   f"Data: {where}" + (", events through Redis" if redis_url else "") + ".")
     console.print("[dim]Ctrl-C stops it. Conversations are saved as they happen.[/]")
+    # No permessage-deflate: its zlib state is ~35 KB per open socket (half of an idle
+    # session's memory, benchmarks/server_sessions.py), for little gain on small chat frames.
     uvicorn.run(app, host=host, port=port, ws_max_size=1024 * 1024, log_level="warning",
+                ws_per_message_deflate=False,
                 proxy_headers=True, timeout_graceful_shutdown=5,
                 backlog=int(os.environ.get("OS1_BACKLOG", "2048")))

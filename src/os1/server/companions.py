@@ -187,7 +187,7 @@ class Conversations:
     async def _watch_for_stop(self, user_id: int, task: asyncio.Task[Any]) -> None:
         """A stop may come from any socket of the person, on any process: it comes through
         the hub, like everything else."""
-        sub = await self.hub.subscribe(user_id)
+        sub = await self.hub.subscribe(user_id, only=frozenset({"stop_request"}))
         try:
             await sub.start(None)
             async for _seq, event in sub:

@@ -47,15 +47,18 @@ class Subscription:
     replay of what it missed comes before anything live, in order.
     """
 
-    def __init__(self, hub: Hub, user_id: int) -> None:
+    def __init__(self, hub: Hub, user_id: int, only: frozenset[str] | None = None) -> None:
         self.hub = hub
         self.user_id = user_id
+        self.only = only  # event types this subscription wants (None: all)
         self.queue: asyncio.Queue[tuple[str, dict[str, Any]] | None] = asyncio.Queue(QUEUE)
         self.last = (0, 0)
         self.overflowed = False
         self._started = asyncio.Event()
 
     def deliver(self, seq: str, event: dict[str, Any]) -> None:
+        if self.only is not None and event.get("type") not in self.only:
+            return
         try:
             self.queue.put_nowait((seq, event))
         except asyncio.QueueFull:  # a socket that doesn't read: end it rather than grow
@@ -110,7 +113,8 @@ class Hub(Protocol):
     async def publish(self, user_id: int, event: dict[str, Any]) -> str: ...
     async def replay(self, user_id: int, after: str) -> list[tuple[str, dict[str, Any]]]: ...
     async def latest(self, user_id: int) -> str: ...
-    async def subscribe(self, user_id: int) -> Subscription: ...
+    async def subscribe(self, user_id: int,
+                        only: frozenset[str] | None = None) -> Subscription: ...
     def unsubscribe(self, sub: Subscription) -> None: ...
     def sockets(self) -> int: ...
     async def close(self) -> None: ...
@@ -170,8 +174,9 @@ class LocalHub(_Local):
         buf = self._buffers.get(user_id)
         return buf[-1][0] if buf else f"{int(time.time() * 1000)}-{self._counter}"
 
-    async def subscribe(self, user_id: int) -> Subscription:
-        sub = Subscription(self, user_id)
+    async def subscribe(self, user_id: int,
+                        only: frozenset[str] | None = None) -> Subscription:
+        sub = Subscription(self, user_id, only)
         self._add(sub)
         return sub
 
@@ -234,8 +239,9 @@ class RedisHub(_Local):
             return raw.decode() if isinstance(raw, bytes) else str(raw)
         return f"{int(time.time() * 1000)}-0"
 
-    async def subscribe(self, user_id: int) -> Subscription:
-        sub = Subscription(self, user_id)
+    async def subscribe(self, user_id: int,
+                        only: frozenset[str] | None = None) -> Subscription:
+        sub = Subscription(self, user_id, only)
         if self._add(sub) and user_id not in self._subscribed:
             self._subscribed.add(user_id)
             await self._pubsub.subscribe(self._channel(user_id))

@@ -252,7 +252,7 @@ class VoiceCompanion:
 
     async def _watch_for_stop(self, turn: _OpenTurn) -> None:
         try:
-            sub = await self.state.hub.subscribe(self.user_id)
+            sub = await self.state.hub.subscribe(self.user_id, only=frozenset({"stop_request"}))
         except Exception as exc:  # the socket's own stop still works
             log.warning("voice: can't watch for stops from other tabs: %s", exc)
             return
