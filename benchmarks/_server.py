@@ -41,6 +41,7 @@ PYTHON = sys.executable
 
 
 def raise_nofile() -> int:
+    """Allow as many open files as the hard limit does (10k sockets need 10k descriptors)."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < hard:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
@@ -53,7 +54,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def rss_kb(pid: int) -> dict[str, int]:
+def rss_kb(pid: int | str = "self") -> dict[str, int]:
     out = {}
     with open(f"/proc/{pid}/status", encoding="ascii") as fh:
         for line in fh:

@@ -19,7 +19,6 @@ import contextlib
 import gc
 import logging
 import os
-import resource
 import sys
 import threading
 import time
@@ -27,25 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _server import raise_nofile, rss_kb  # noqa: E402
 from simulated_model import SimulatedBackend  # noqa: E402
-
-
-def raise_nofile() -> int:
-    """Allow as many open files as the hard limit does (10k sockets need 10k descriptors)."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-
-
-def rss_kb(pid: int | str = "self") -> dict[str, int]:
-    out = {}
-    with open(f"/proc/{pid}/status", encoding="ascii") as fh:
-        for line in fh:
-            key, _, value = line.partition(":")
-            if key in ("VmRSS", "RssAnon", "RssFile", "VmHWM", "Threads"):
-                out[key] = int(value.split()[0])
-    return out
 
 
 class LoopLag:
