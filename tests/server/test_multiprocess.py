@@ -63,6 +63,18 @@ def ws_to(url: str, client: httpx.Client, after: str | None = None) -> ClientCon
     return connect(target, additional_headers={"Cookie": cookie})
 
 
+@contextlib.contextmanager
+def two_tabs(watching: str, talking: str,
+             client: httpx.Client) -> Iterator[tuple[ClientConnection, ClientConnection]]:
+    """A tab on each process, both past hello; the watching one is live (a ping answered)."""
+    with ws_to(watching, client) as watcher, ws_to(talking, client) as talker:
+        watcher.recv(timeout=10)
+        talker.recv(timeout=10)
+        watcher.send(json.dumps({"type": "ping"}))
+        frames_until(watcher, "pong")
+        yield watcher, talker
+
+
 def test_two_processes_share_postgres_and_redis(tmp_path: Path, pg_url: str,
                                                 redis_url: str) -> None:
     with ScriptedModelServer(default=REPLY, delay=0.04) as model:
@@ -100,11 +112,7 @@ def test_two_processes_share_postgres_and_redis(tmp_path: Path, pg_url: str,
             assert rest[-1]["text"] == REPLY and not rest[-1]["interrupted"]
 
             # Another tab on process two sees a whole reply written by process one, live.
-            with ws_to(two, client) as watcher, ws_to(one, client) as talker:
-                watcher.recv(timeout=10)
-                talker.recv(timeout=10)
-                watcher.send(json.dumps({"type": "ping"}))
-                frames_until(watcher, "pong")
+            with two_tabs(two, one, client) as (watcher, talker):
                 talker.send(json.dumps({"type": "message", "text": "Tell me again?"}))
                 seen = frames_until(watcher, "done")
                 assert seen[0]["type"] == "user_message" and seen[0]["text"] == "Tell me again?"
@@ -112,11 +120,7 @@ def test_two_processes_share_postgres_and_redis(tmp_path: Path, pg_url: str,
 
             # Stop pressed in a tab on process two stops the reply process one is writing.
             model.delay = 0.2
-            with ws_to(two, client) as remote, ws_to(one, client) as talker:
-                remote.recv(timeout=10)
-                talker.recv(timeout=10)
-                remote.send(json.dumps({"type": "ping"}))
-                frames_until(remote, "pong")
+            with two_tabs(two, one, client) as (remote, talker):
                 talker.send(json.dumps({"type": "message", "text": "Say it slowly"}))
                 frames_until(talker, "delta")
                 remote.send(json.dumps({"type": "stop"}))

@@ -310,10 +310,7 @@ def edit(
         if new == current.content.strip():
             console.print("Nothing changed.")
             return
-        vectors = memory.retriever.embed([new])
-        memory.memories.edit(memory.user_id, memory_id, content=new,
-                             vector=None if vectors is None else vectors[0],
-                             model=memory.embedder.name if memory.embedder else "")
+        memory.correct(memory_id, new)
         console.print(f"#{memory_id} now reads: {escape(new)}")
 
 

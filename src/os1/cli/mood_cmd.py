@@ -14,7 +14,6 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
-from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,7 +31,6 @@ app = typer.Typer(help="Your mood over the days: a chart in the terminal, or a P
                        "'os1 mood clear' erases it.", invoke_without_command=True)
 
 DEFAULT_DAYS = 30
-TREND_DAYS = 14  # 'this week against last' needs two weeks, whatever span is drawn
 NOTHING_YET = "I haven't read any of your messages yet; talk with me and try again."
 FALLBACK_WIDTH = 80
 MIN_WIDTH, MAX_WIDTH = 40, 160
@@ -104,22 +102,13 @@ def _write(path: Path, data: bytes) -> None:
 def _chart(runtime: Runtime, span: int) -> MoodChart | None:
     """The last ``span`` days (today included) of this person's timeline; None when empty."""
     from os1.emotion.chart import MoodChart, summary
-    from os1.emotion.mood import MoodStore, days, trend
-    from os1.memory.store import utc
+    from os1.emotion.mood import timeline
 
-    moods = MoodStore(runtime.store)
-    now = runtime.clock.now()
-    today = now.astimezone().date()
-    start = datetime.combine(today - timedelta(days=span - 1), time()).astimezone()
-    since = min(start, now - timedelta(days=TREND_DAYS))
-    # The store keeps UTC without an offset: compare in UTC too.
-    reads = moods.between(runtime.user_id, utc(since), utc(now) + timedelta(seconds=1))
-    shown = days([r for r in reads if r.created_at >= start])
-    if not shown:
+    found = timeline(runtime.store, runtime.user_id, runtime.clock.now(), span)
+    if not found.days:
         return None
-    found = trend([r for r in reads if r.created_at >= now - timedelta(days=TREND_DAYS)], now)
-    return MoodChart(days=shown, first=shown[0].day, last=today, span=span,
-                     summary=summary(shown, found))
+    return MoodChart(days=found.days, first=found.days[0].day, last=found.today, span=span,
+                     summary=summary(found.days, found.trend))
 
 
 def _nothing(runtime: Runtime, span: int) -> tuple[str, str]:

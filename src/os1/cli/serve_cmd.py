@@ -11,26 +11,9 @@ import typer
 from os1.cli.terminal import console
 from os1.config import load_config
 from os1.errors import ConfigError
-from os1.llm.base import ChatBackend
+from os1.llm.factory import build_backend
 
 SERVER_DB = "server.db"
-
-
-def build_server_backend(data_dir: str | None) -> ChatBackend:
-    """The model every companion on this server shares. The embedded one keeps no KV-cache
-    file here: it would hold one person's conversation on disk for the next."""
-    config = load_config(data_dir)
-    settings = config.settings
-    if settings.backend == "openai":
-        from os1.llm.factory import build_backend
-
-        return build_backend(config)
-    from os1.llm.embedded import EmbeddedBackend
-    from os1.models.files import resolve_model
-
-    path, _spec = resolve_model(settings.model, config.models_dir, None)
-    return EmbeddedBackend(path, context_tokens=settings.context_tokens, threads=settings.threads,
-                           max_reply_tokens=settings.max_reply_tokens, state_dir=None)
 
 
 def serve(
@@ -68,7 +51,7 @@ def serve(
                                    "voice_threads": config.settings.threads})
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     with console.status("  [dim]loading the model[/]", spinner="dots"):
-        backend = build_server_backend(data_dir)
+        backend = build_backend(config, keep_state=False)
         app = create_app(options, backend=backend)
     where = "PostgreSQL" if database_url else f"SQLite ({database})"
     console.print(f"os1 is serving on [bold]http://{host}:{port}[/] — open it in a browser. "

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -22,6 +22,7 @@ from os1.store import schema as s
 
 TREND_MIN_MESSAGES = 3  # per week, before saying anything about a change
 TREND_DELTA = 0.15  # mean valence change between weeks worth mentioning
+TREND_DAYS = 14  # 'this week against last' needs two weeks, whatever span is drawn
 
 
 @dataclass(frozen=True)
@@ -143,3 +144,25 @@ def trend(reads: list[StoredRead], now: datetime) -> Trend | None:
     direction = "lighter" if now_v > then_v else "heavier"
     return Trend(direction, round(now_v, 3), round(then_v, 3),
                  f"they've seemed {direction} this week than last")
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """The last ``span`` days of a person's moods (today included), as a chart shows them."""
+
+    start: datetime  # local midnight of the first day drawn
+    today: date
+    days: list[DayMood]  # oldest first; days without messages omitted
+    trend: Trend | None
+
+
+def timeline(store: Store, user_id: int, now: datetime, span: int) -> Timeline:
+    """One read of the timeline for the terminal chart and the web page's alike."""
+    today = now.astimezone().date()
+    start = datetime.combine(today - timedelta(days=span - 1), time()).astimezone()
+    since = min(start, now - timedelta(days=TREND_DAYS))
+    # The store keeps UTC without an offset: compare in UTC too.
+    reads = MoodStore(store).between(user_id, utc(since), utc(now) + timedelta(seconds=1))
+    shown = days([r for r in reads if r.created_at >= start])
+    found = trend([r for r in reads if r.created_at >= now - timedelta(days=TREND_DAYS)], now)
+    return Timeline(start, today, shown, found)

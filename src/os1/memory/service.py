@@ -295,6 +295,13 @@ class MemoryService:
                                      + (0.2 if m.kind == "reflection" else 0)), reverse=True)
         return memories[:limit]
 
+    def correct(self, memory_id: int, content: str) -> None:
+        """Replace a memory's text; it is found by the new words and meaning from now on."""
+        vectors = self.retriever.embed([content])
+        self.memories.edit(self.user_id, memory_id, content=content,
+                           vector=None if vectors is None else vectors[0],
+                           model=self.embedder.name if self.embedder else "")
+
     # -- forgetting --------------------------------------------------------------------------
     def forget(self, ids: list[int]) -> list[int]:
         """Delete for good, with every reflection drawn from them and every recall note in the

@@ -9,7 +9,6 @@ doesn't let anyone sign in. Every lookup that touches a person's data takes thei
 from __future__ import annotations
 
 import hashlib
-import hmac
 import re
 import secrets
 from dataclasses import dataclass
@@ -259,7 +258,7 @@ class Accounts:
                                  s.users.c.id.label("uid"), s.users.c.handle)
                           .join(s.users, s.users.c.id == s.api_keys.c.user_id)
                           .where(s.api_keys.c.key_hash == digest))
-        if not rows or not hmac.compare_digest(rows[0].key_hash, digest):
+        if not rows:  # found by its hash: nothing secret is compared in Python
             return None
         row = rows[0]
         now = self.clock.now()

@@ -28,6 +28,7 @@ from os1.server.companions import CompanionPool, Conversations, Shared
 from os1.server.hub import Hub, LocalHub, RedisHub
 from os1.server.learner import Learner
 from os1.store import Store, open_engine
+from os1.store.engine import database_label
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +94,7 @@ def create_app(options: ServerOptions, *, backend: ChatBackend, clock: Clock | N
     be opened."""
     clock = clock or SystemClock()
     engine = open_engine(options.database, clock)
-    store = Store(engine, clock, label=_label(options.database))
+    store = Store(engine, clock, label=database_label(options.database))
     accounts = Accounts(store)
     problems: list[str] = []
     if embedder is None and classifier is None:
@@ -114,7 +115,7 @@ def create_app(options: ServerOptions, *, backend: ChatBackend, clock: Clock | N
             try:
                 await hub.check()
             except Exception as exc:
-                raise StorageError(f"os1 can't reach Redis at {_label(hub.url)} ({exc}).",
+                raise StorageError(f"os1 can't reach Redis at {database_label(hub.url)} ({exc}).",
                                    "Start Redis, or leave out --redis-url to run one process "
                                    "without it.") from exc
         if options.learn and shared.embedder is not None:
@@ -237,13 +238,3 @@ class _Revalidated(StaticFiles):
         response = super().file_response(*args, **kwargs)
         response.headers["Cache-Control"] = "no-cache"
         return response
-
-
-def _label(database: str | Path) -> str:
-    """Where the data is, for messages: never with a password."""
-    text = str(database)
-    if "://" in text and "@" in text:
-        scheme, rest = text.split("://", 1)
-        return f"{scheme}://{rest.split('@', 1)[1]}"
-    return text
-

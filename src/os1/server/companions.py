@@ -221,13 +221,6 @@ class Conversations:
 
         return asyncio.create_task(run(), name=f"os1-turn-{user_id}")
 
-    def stop(self, user_id: int) -> bool:
-        """Stop the reply being written for this person in this process (kept, interrupted)."""
-        tasks = self._turns.get(user_id, set())
-        for task in list(tasks):
-            task.cancel()
-        return bool(tasks)
-
     def busy(self) -> int:
         return sum(len(tasks) for tasks in self._turns.values())
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -52,10 +53,7 @@ def correct(memory_id: int, body: Correction, auth: CurrentUser, state: State) -
     new = body.content.strip()
     if not new:
         raise HTTPException(422, "A memory can't be empty; forget it instead.")
-    vectors = memory.retriever.embed([new])
-    memory.memories.edit(auth.user.id, memory_id, content=new,
-                         vector=None if vectors is None else vectors[0],
-                         model=memory.embedder.name if memory.embedder else "")
+    memory.correct(memory_id, new)
     state.pool.drop(auth.user.id)
     updated = memory.memories.get(auth.user.id, memory_id)
     assert updated is not None
@@ -95,8 +93,6 @@ async def import_memories(request: Request, auth: CurrentUser, state: State) -> 
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise HTTPException(422, "That file isn't JSON. Import a file made by Export.") from exc
-    import asyncio
-
     memory = await asyncio.to_thread(_memory, auth, state)
     result = await asyncio.to_thread(import_, memory, data)
     state.pool.drop(auth.user.id)

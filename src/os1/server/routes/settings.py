@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from os1.server.companions import DEFAULT_SETTINGS
 from os1.server.deps import CurrentUser, State
 from os1.server.routes.views import iso
+from os1.voice.factory import voice_choice
 
 router = APIRouter(prefix="/api", tags=["settings"])
 
@@ -30,7 +31,7 @@ def _view(state: State, user_id: int) -> dict[str, Any]:
     settings = DEFAULT_SETTINGS | state.accounts.settings(user_id)
     persona = state.store.active_persona(user_id)
     return {"memory": bool(settings["memory"]), "emotion": bool(settings["emotion"]),
-            "voice": settings["voice"] or (persona.voice if persona else "female"),
+            "voice": voice_choice(settings["voice"], persona.voice if persona else ""),
             "companion_name": persona.name if persona else None}
 
 
