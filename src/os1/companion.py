@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
 
 from os1.clock import Clock
 from os1.context import ConversationContext
@@ -19,13 +20,16 @@ from os1.emotion import safety
 from os1.emotion.classifier import EmotionRead
 from os1.emotion.prosody import Prosody
 from os1.emotion.service import EmotionService
-from os1.errors import BackendError, StorageError
-from os1.events import Done, Emotion, Error, Event, Notice, TextDelta
+from os1.errors import BackendError, Os1Error, StorageError
+from os1.events import Done, Emotion, Error, Event, Notice, TextDelta, ToolProposal, ToolResult
 from os1.llm.base import ChatBackend
 from os1.memory.service import MemoryService, RecallBlock, memory_intent
 from os1.memory.worker import MemoryWorker
 from os1.persona.model import Persona
 from os1.store import Store, StoredMessage
+from os1.tools.approvals import Changed, Proposal
+from os1.tools.intents import answer_to_proposal
+from os1.tools.organizer import Organizer, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +56,11 @@ class Companion:
     def __init__(self, *, store: Store, backend: ChatBackend, clock: Clock, user_id: int,
                  persona: Persona, reply_tokens: int = 512, memory: MemoryService | None = None,
                  worker: MemoryWorker | None = None,
-                 emotion: EmotionService | None = None) -> None:
+                 emotion: EmotionService | None = None,
+                 organizer: Organizer | None = None) -> None:
         self.store = store
+        self.organizer = organizer
+        self.services: Any = None  # the organizer's services, for surfaces (reminders)
         self.memory = memory
         self.emotion = emotion
         self.worker = worker
@@ -117,6 +124,13 @@ class Companion:
                 async for event in self._memory_command(intent, text, message_id):
                     yield event
                 return
+            if self.organizer is not None and source in ("user", "voice"):
+                organized = False
+                async for event in self._organize(text, message_id):
+                    organized = True
+                    yield event
+                if organized:
+                    return
 
             def notes() -> str | None:
                 shown = self._shown()
@@ -132,6 +146,96 @@ class Companion:
         finally:
             await asyncio.shield(asyncio.to_thread(self._after_exchange, message_id, text,
                                                    learn=learn))
+
+    async def _organize(self, text: str, message_id: int) -> AsyncIterator[Event]:
+        """Mail, calendar, files: yields nothing when the message isn't for the organizer.
+
+        Only the person's own words (``source`` user/voice) get here: a 'yes' inside an email
+        is never an approval, and outside text never chooses a tool.
+        """
+        assert self.organizer is not None
+        answer = answer_to_proposal(text)
+        if answer is not None:
+            pending = await asyncio.to_thread(self.organizer.approvals.pending)
+            recent = [p for p in pending if p.message_id is not None
+                      and message_id - p.message_id <= 6]
+            if recent:
+                async for event in self._decided(recent[-1].id, answer == "approve", message_id):
+                    yield event
+                return
+        earlier = await asyncio.to_thread(self._earlier_words, message_id)
+        outcome = await self.organizer.handle(text, message_id, earlier=earlier)
+        if outcome is None:
+            return
+        async for event in self._outcome(outcome, message_id):
+            yield event
+
+    def _earlier_words(self, message_id: int) -> list[str]:
+        """The person's own last few messages (context for 'reply to her saying yes')."""
+        recent = self.store.messages(self.user_id, self.conversation_id, limit=8,
+                                     newest_first=True)
+        return [m.content for m in reversed(recent)
+                if m.role == "user" and m.id != message_id][-3:]
+
+    async def _outcome(self, outcome: Outcome, message_id: int) -> AsyncIterator[Event]:
+        for notice in outcome.notices:
+            yield Notice(notice)
+        if outcome.note:
+            await asyncio.to_thread(
+                self.store.add_message, self.user_id, self.conversation_id, role="event",
+                source="outside", content=outcome.note,
+                meta={"kind": "tool_result", "tools": outcome.tools, "reply_to": message_id})
+        for proposal in outcome.proposals:
+            yield _proposal_event(proposal)
+        if outcome.reply is not None:
+            shown = outcome.reply
+            stored = "\n\n".join([shown] + [p.preview.render() for p in outcome.proposals])
+            async for event in self._fixed_reply(shown, message_id, kind="organizer",
+                                                 stored=stored,
+                                                 meta={"proposals": [p.id for p in
+                                                                     outcome.proposals]}):
+                yield event
+            return
+        async for event in self._reply(user_message_id=message_id,
+                                       instruction=outcome.instruction):
+            yield event
+
+    async def decide(self, proposal_id: int, approve: bool) -> AsyncIterator[Event]:
+        """The person pressed Approve or Decline (or typed /approve N): carry it out and say
+        what happened, in the conversation too."""
+        async for event in self._decided(proposal_id, approve, None):
+            yield event
+
+    async def _decided(self, proposal_id: int, approve: bool,
+                       message_id: int | None) -> AsyncIterator[Event]:
+        if self.organizer is None:
+            yield Error("There's nothing to approve: the organizer isn't set up.")
+            return
+        try:
+            proposal = await self.organizer.decide(proposal_id, approve)
+        except Changed as exc:
+            yield Notice(exc.what)
+            yield _proposal_event(exc.fresh)
+            return
+        except Os1Error as exc:
+            yield Error(f"{exc.what}\n{exc.fix}".strip(), message_id)
+            return
+        said = {"done": "Done — " + (proposal.result or proposal.preview.title),
+                "failed": "That didn't work: " + (proposal.result or "unknown error"),
+                "declined": "Okay, I won't.",
+                "expired": "That had expired, so I did nothing."}.get(proposal.status,
+                                                                     proposal.status)
+        yield ToolResult(proposal.id, proposal.tool, proposal.status, said)
+        note = f"({self.persona.user_name} {'approved' if approve else 'declined'} " \
+               f"#{proposal.id}, {proposal.preview.title}: {said})"
+        if message_id is not None:
+            async for event in self._fixed_reply(said, message_id, kind="organizer",
+                                                 stored=note):
+                yield event
+        else:
+            await asyncio.to_thread(self.store.add_message, self.user_id, self.conversation_id,
+                                    role="event", source="os1", content=note,
+                                    meta={"kind": "decision", "proposal": proposal.id})
 
     def _shown(self) -> list[StoredMessage] | None:
         """What the model sees now, read once for the notes about this message (recall, tone);
@@ -188,13 +292,17 @@ class Companion:
         except StorageError as exc:  # a help, never a reason not to answer
             log.warning("tone note skipped: %s", exc.what)
 
-    async def _fixed_reply(self, reply: str, message_id: int, *, kind: str) -> AsyncIterator[Event]:
-        """A reply written in code, not by the model, stored like any other."""
+    async def _fixed_reply(self, reply: str, message_id: int, *, kind: str,
+                           stored: str | None = None,
+                           meta: dict[str, object] | None = None) -> AsyncIterator[Event]:
+        """A reply written in code, not by the model, stored like any other (``stored``: what
+        the conversation keeps, when it differs from what is shown)."""
         try:
             reply_id = self.store.add_message(self.user_id, self.conversation_id,
                                               role="assistant", source="companion",
-                                              content=reply,
-                                              meta={"kind": kind, "reply_to": message_id})
+                                              content=stored or reply,
+                                              meta={"kind": kind, "reply_to": message_id,
+                                                    **(meta or {})})
         except StorageError as exc:
             yield TextDelta(reply)
             yield Error(f"{exc.what} The reply above couldn't be saved.\n{exc.fix}", message_id)
@@ -425,6 +533,11 @@ class Companion:
         meta = dict(stored.meta) | {"cut_short": "voice"}
         self.store.finish_message(self.user_id, reply_id, content=spoken.strip(),
                                   status="interrupted", meta=meta)
+
+
+def _proposal_event(proposal: Proposal) -> ToolProposal:
+    return ToolProposal(proposal.id, proposal.tool, proposal.preview.as_dict(),
+                        proposal.preview.render(), proposal.expires_at.isoformat())
 
 
 def _forget_cached_state(backend: ChatBackend) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,4 +49,36 @@ class Emotion:
     source: str = "text"
 
 
-Event = TextDelta | Notice | Done | Error | Emotion
+@dataclass(frozen=True, slots=True)
+class ToolProposal:
+    """An action waiting for the person: exactly what will happen (``preview``: title,
+    fields such as To/Subject/When, the full body, every affected item). Nothing happens
+    until they approve it (``Companion.decide``); declined or expired, it does nothing."""
+
+    proposal_id: int
+    tool: str
+    preview: dict[str, Any]
+    text: str  # the preview rendered as plain text
+    expires_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolResult:
+    """What came of a proposal the person decided on."""
+
+    proposal_id: int
+    tool: str
+    status: str  # done | failed | declined | expired
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reminder:
+    """The companion speaking up on its own: an event is about to start."""
+
+    key: str
+    text: str
+    starts_at: str
+
+
+Event = TextDelta | Notice | Done | Error | Emotion | ToolProposal | ToolResult | Reminder

@@ -19,19 +19,28 @@ PUBLIC = {("POST", "/api/auth/signup"), ("POST", "/api/auth/login"), ("GET", "/"
 
 
 def routes(server: LiveServer) -> set[tuple[str, str]]:
-    app = server.server.config.app
-    found = set()
-    for route in app.routes:
-        if isinstance(route, APIRoute):
-            for method in route.methods:
-                found.add((method, route.path))
+    """Every API route of the app, also inside included routers (FastAPI ≥ 0.16x keeps
+    those behind an ``_IncludedRouter`` whose ``original_router`` holds them)."""
+    found: set[tuple[str, str]] = set()
+
+    def walk(items: list[Any]) -> None:
+        for route in items:
+            if isinstance(route, APIRoute):
+                found.update((method, route.path) for method in route.methods)
+            inner = getattr(route, "original_router", None)
+            if inner is not None:
+                walk(list(inner.routes))
+
+    walk(list(server.server.config.app.routes))
+    assert ("GET", "/api/memories") in found  # the walk reaches the routers
     return found
 
 
 def test_nobody_reaches_anything_without_signing_in(live_server: LiveServer) -> None:
     anonymous = live_server.client()
     for method, path in routes(live_server) - PUBLIC:
-        url = path.replace("{memory_id}", "1").replace("{key_id}", "1")
+        url = path.replace("{memory_id}", "1").replace("{key_id}", "1").replace(
+            "{proposal_id}", "1")
         r = anonymous.request(method, url, json={})
         assert r.status_code == 401, (method, path, r.status_code)
 
@@ -86,7 +95,36 @@ def test_another_person_can_read_or_change_none_of_it(live_server: LiveServer) -
     eves_prompt = live_server.backend.calls[-1].messages
     assert "What is my secret?" in eves_prompt[-1].content
     assert not any("Charles" in m.content for m in eves_prompt)  # amy's words aren't eve's
+    # The organizer: amy's proposal (a real one, over her own mailbox-less organizer) is
+    # neither listed for eve nor decidable by her; eve's mail/calendar are her own.
+    from os1.tools.approvals import Approvals
+    from os1.tools.base import Preview
+
+    amy_id = live_server.store.ensure_user("amy")
+    proposal = Approvals(live_server.store, amy_id, live_server.state.clock).propose(
+        "send_email", {"to": ["charles@example.org"], "subject": "s", "body": secret},
+        Preview("Send an email", {"To": "charles@example.org"}, secret), origin="person")
+    assert attempt("GET", "/api/proposals").json()["proposals"] == []
+    assert attempt("GET", "/api/proposals", "/api/proposals?everything=true").json()[
+        "proposals"] == []
+    for verb in ("approve", "decline"):
+        assert attempt("POST", f"/api/proposals/{{proposal_id}}/{verb}",
+                       f"/api/proposals/{proposal.id}/{verb}").status_code == 404
+    assert attempt("GET", "/api/audit").json()["entries"] == []
+    mail_off = attempt("GET", "/api/mail/accounts")
+    assert mail_off.status_code == 503 or mail_off.json()["accounts"] == []
+    attempt("POST", "/api/mail/accounts", json={"address": "eve@x.org", "host": "127.0.0.1",
+                                                "password": "pw", "port": 9})
+    assert attempt("POST", "/api/mail/sync").status_code in (200, 503)
+    attempt("GET", "/api/mail/overview")
+    attempt("POST", "/api/calendar/accounts", json={"url": "http://127.0.0.1:9/",
+                                                    "username": "eve", "password": "pw"})
+    attempt("POST", "/api/calendar/import", json={"ics": "BEGIN:VCALENDAR\nEND:VCALENDAR"})
+    agenda = attempt("GET", "/api/calendar/agenda")
+    assert agenda.status_code == 503 or agenda.json()["events"] == []
     attempt("POST", "/api/auth/logout")
+    assert Approvals(live_server.store, amy_id, live_server.state.clock).get(
+        proposal.id).status == "pending"  # type: ignore[union-attr]
 
     untested = routes(live_server) - PUBLIC - tried
     assert not untested, f"routes without an ownership test: {sorted(untested)}"

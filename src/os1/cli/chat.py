@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 
 from os1.cli.runtime import Runtime
-from os1.cli.terminal import console, read_line, stream_events
+from os1.cli.terminal import console, read_line, show_proposal, show_reminder, stream_events
 from os1.companion import Companion
 from os1.emotion.service import build_emotion
 from os1.memory.factory import build_memory
 from os1.memory.worker import MemoryWorker
 from os1.persona.model import Persona
+from os1.tools.factory import Services, build_organizer, build_services, secret_box
+from os1.tools.schedule import ReminderWatch
 
-HELP = "(Ctrl-C stops a reply; Ctrl-C twice or /quit leaves. Everything is saved as you go.)"
+HELP = ("(Ctrl-C stops a reply; Ctrl-C twice or /quit leaves. Everything is saved as you go.\n"
+        " /pending shows actions waiting for you; /approve N or /decline N decides one.)")
 
 
 def _goodbye(persona: Persona, *, newline: bool = False) -> int:
@@ -33,11 +37,60 @@ def build_companion(runtime: Runtime, persona: Persona) -> tuple[Companion, Memo
         worker = MemoryWorker(memory, backend, idle_delay=settings.memory_idle_seconds)
     emotion = build_emotion(runtime.store, runtime.clock, user_id=runtime.user_id,
                             user_name=persona.user_name, aware=settings.emotion)
+    services = organizer_services(runtime)
+    organizer = build_organizer(runtime.store, runtime.clock, runtime.user_id,
+                                user_name=persona.user_name, backend=backend, services=services)
     companion = Companion(store=runtime.store, backend=backend, clock=runtime.clock,
                           user_id=runtime.user_id, persona=persona,
                           reply_tokens=settings.max_reply_tokens, memory=memory, worker=worker,
-                          emotion=emotion)
+                          emotion=emotion, organizer=organizer)
+    companion.services = services
     return companion, worker
+
+
+def organizer_services(runtime: Runtime) -> Services:
+    """The local person's mail, calendar and files (the secret key lives in the data folder)."""
+    return build_services(runtime.store, runtime.clock, runtime.user_id,
+                          box=secret_box(runtime.config.data_dir))
+
+
+def watch_reminders(runtime: Runtime, companion: Companion, surface: str = "terminal") -> None:
+    """Speak up on its own when an event is near (a daemon thread; see os1.tools.schedule)."""
+    services = getattr(companion, "services", None)
+    if services is None:
+        return
+    if services.reminders is not None:
+        ReminderWatch(services.reminders, runtime.clock, surface, show_reminder).run_in_thread()
+    if services.files is not None and services.files.folders():
+        # The file index follows the folders while the conversation runs.
+        threading.Thread(target=lambda: asyncio.run(services.files.watch(60.0)), daemon=True,
+                         name="os1-files").start()
+
+
+def decide_command(loop: asyncio.AbstractEventLoop, companion: Companion, line: str,
+                   speaker: str) -> None:
+    """/pending, /approve N, /decline N."""
+    from os1.events import ToolProposal
+    from os1.tools.approvals import Proposal
+
+    if companion.organizer is None:
+        console.print("[dim](Nothing is waiting: mail, calendar and files aren't set up.)[/]")
+        return
+    command, _, rest = line.partition(" ")
+    if command == "/pending":
+        waiting: list[Proposal] = companion.organizer.approvals.pending()
+        if not waiting:
+            console.print("[dim](Nothing is waiting for you.)[/]")
+        for p in waiting:
+            show_proposal(ToolProposal(p.id, p.tool, p.preview.as_dict(), p.preview.render(),
+                                       p.expires_at.isoformat()))
+        return
+    try:
+        number = int(rest.strip().lstrip("#"))
+    except ValueError:
+        console.print(f"[yellow]Say which one: {command} 3 (/pending lists them).[/]")
+        return
+    stream_events(loop, companion.decide(number, command == "/approve"), speaker)
 
 
 def chat(runtime: Runtime, persona: Persona, *, greet: bool = True) -> int:
@@ -57,6 +110,7 @@ def chat(runtime: Runtime, persona: Persona, *, greet: bool = True) -> int:
                 return 0
         if worker is not None:
             worker.release()
+        watch_reminders(runtime, companion)
         you = f"{persona.user_name}> "
         pending_exit = False
         while True:
@@ -74,6 +128,9 @@ def chat(runtime: Runtime, persona: Persona, *, greet: bool = True) -> int:
                 return _goodbye(persona)
             if line.strip() in ("/help", "/?"):
                 console.print(f"[dim]{HELP}[/]")
+                continue
+            if line.strip().startswith(("/pending", "/approve", "/decline")):
+                decide_command(loop, companion, line.strip(), persona.name)
                 continue
             outcome = stream_events(loop, companion.respond(line), persona.name)
             if outcome.leave:

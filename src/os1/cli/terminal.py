@@ -12,8 +12,10 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from rich.console import Console
+from rich.markup import escape
+from rich.panel import Panel
 
-from os1.events import Done, Error, Event, Notice, TextDelta
+from os1.events import Done, Error, Event, Notice, Reminder, TextDelta, ToolProposal, ToolResult
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -67,6 +69,13 @@ def stream_events(loop: asyncio.AbstractEventLoop, events: AsyncIterator[Event],
                 sys.stdout.flush()
             elif isinstance(event, Notice):
                 console.print(f"[dim italic]({event.text})[/]")
+            elif isinstance(event, ToolProposal):
+                show_proposal(event)
+            elif isinstance(event, ToolResult):
+                colour = "green" if event.status == "done" else "yellow"
+                console.print(f"[{colour}]#{event.proposal_id}: {escape(event.text)}[/]")
+            elif isinstance(event, Reminder):
+                show_reminder(event)
             elif isinstance(event, Done):
                 outcome.done = event
             elif isinstance(event, Error):
@@ -115,6 +124,18 @@ def stream_events(loop: asyncio.AbstractEventLoop, events: AsyncIterator[Event],
         if fix:
             err_console.print(f"[yellow]{fix}[/]")
     return outcome
+
+
+def show_proposal(event: ToolProposal) -> None:
+    """An action waiting for approval, shown whole: nothing in it is abbreviated."""
+    console.print(Panel(escape(event.text), title=f"[bold]waiting for you: #{event.proposal_id}[/]",
+                        subtitle="say yes to do it, no to drop it  (/approve "
+                                 f"{event.proposal_id} · /decline {event.proposal_id})",
+                        border_style="yellow", expand=False))
+
+
+def show_reminder(event: Reminder) -> None:
+    console.print(f"[bold yellow]⏰ {escape(event.text)}[/]")
 
 
 def plural(n: int, one: str, many: str | None = None) -> str:

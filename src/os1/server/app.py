@@ -47,7 +47,20 @@ class ServerOptions:
     load_models: bool = True  # the embedder and the emotion reader (tests may skip)
     learn: bool = True  # learn memories in the background when the model is free
     voice: bool = True  # voice over the WebSocket (if the voice extra is installed)
+    # The key that encrypts people's mail and calendar passwords (os1 serve: secret.key in
+    # the data folder; $OS1_SECRET_KEY overrides). None: mail and calendar are off.
+    secret_key_file: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _secret_box(options: ServerOptions) -> Any:
+    import os
+
+    from os1.secrets import KEY_ENV, open_box
+
+    if options.secret_key_file is None and not os.environ.get(KEY_ENV):
+        return None
+    return open_box(options.secret_key_file or Path("/nonexistent/secret.key"))
 
 
 @dataclass
@@ -101,7 +114,7 @@ def create_app(options: ServerOptions, *, backend: ChatBackend, clock: Clock | N
         embedder, classifier, problems = _load_shared_models(options)
     shared = Shared(store=store, backend=backend, clock=clock, accounts=accounts,
                     embedder=embedder, classifier=classifier, reply_tokens=options.reply_tokens,
-                    problems=problems)
+                    problems=problems, box=_secret_box(options))
     if hub is None:
         hub = RedisHub(options.redis_url) if options.redis_url else LocalHub()
     pool = CompanionPool(shared, max_active=options.max_active_companions)
@@ -155,9 +168,19 @@ def create_app(options: ServerOptions, *, backend: ChatBackend, clock: Clock | N
     async def _os1_error(_request: Request, exc: Os1Error) -> JSONResponse:
         return JSONResponse({"detail": f"{exc.what} {exc.fix}".strip()}, status_code=500)
 
-    from os1.server.routes import auth, chat, genesis, memories, mood, openai, settings, ws
+    from os1.server.routes import (
+        auth,
+        chat,
+        genesis,
+        memories,
+        mood,
+        openai,
+        organizer,
+        settings,
+        ws,
+    )
 
-    for module in (auth, genesis, chat, memories, mood, settings, openai, ws):
+    for module in (auth, genesis, chat, memories, mood, settings, openai, organizer, ws):
         app.include_router(module.router)
 
     @app.get("/api/health", include_in_schema=False)

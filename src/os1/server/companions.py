@@ -26,7 +26,17 @@ from os1.clock import Clock
 from os1.companion import Companion
 from os1.emotion.classifier import TextClassifier
 from os1.emotion.service import build_emotion
-from os1.events import Done, Emotion, Error, Event, Notice, TextDelta
+from os1.events import (
+    Done,
+    Emotion,
+    Error,
+    Event,
+    Notice,
+    Reminder,
+    TextDelta,
+    ToolProposal,
+    ToolResult,
+)
 from os1.llm.base import ChatBackend
 from os1.memory.embed import Embedder
 from os1.memory.factory import build_memory
@@ -35,6 +45,7 @@ from os1.persona.model import Persona
 from os1.server.accounts import Accounts
 from os1.server.hub import Hub
 from os1.store import Store
+from os1.tools.factory import Services, build_organizer, build_services
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +64,7 @@ class Shared:
     classifier: TextClassifier | None = None
     reply_tokens: int = 512
     problems: list[str] = field(default_factory=list)
+    box: Any = None  # SecretBox for mail/calendar passwords; None: no mail or calendar
 
     def settings(self, user_id: int) -> dict[str, Any]:
         return DEFAULT_SETTINGS | self.accounts.settings(user_id)
@@ -105,9 +117,20 @@ class CompanionPool:
         emotion = build_emotion(shared.store, shared.clock, user_id=user_id,
                                 user_name=persona.user_name, aware=bool(settings.get("emotion")),
                                 classifier=shared.classifier, load=False)
-        return Companion(store=shared.store, backend=shared.backend, clock=shared.clock,
-                         user_id=user_id, persona=persona, reply_tokens=shared.reply_tokens,
-                         memory=memory, emotion=emotion)
+        services = Services()
+        if shared.box is not None:
+            # No file index on a server: its folders aren't the person's.
+            services = build_services(shared.store, shared.clock, user_id, box=shared.box,
+                                      files=False)
+        organizer = build_organizer(shared.store, shared.clock, user_id,
+                                    user_name=persona.user_name, backend=shared.backend,
+                                    services=services)
+        companion = Companion(store=shared.store, backend=shared.backend, clock=shared.clock,
+                              user_id=user_id, persona=persona,
+                              reply_tokens=shared.reply_tokens, memory=memory, emotion=emotion,
+                              organizer=organizer)
+        companion.services = services
+        return companion
 
     def drop(self, user_id: int) -> None:
         """Rebuild on next use (settings changed, a new persona, memories erased)."""
@@ -130,6 +153,15 @@ def event_dict(event: Event) -> dict[str, Any]:
                 "valence": round(event.valence, 3), "arousal": round(event.arousal, 3)}
     if isinstance(event, Notice):
         return {"type": "notice", "text": event.text}
+    if isinstance(event, ToolProposal):
+        return {"type": "tool_proposal", "proposal_id": event.proposal_id, "tool": event.tool,
+                "preview": event.preview, "text": event.text, "expires_at": event.expires_at}
+    if isinstance(event, ToolResult):
+        return {"type": "tool_result", "proposal_id": event.proposal_id, "tool": event.tool,
+                "status": event.status, "text": event.text}
+    if isinstance(event, Reminder):
+        return {"type": "reminder", "key": event.key, "text": event.text,
+                "starts_at": event.starts_at}
     assert isinstance(event, Error)
     return {"type": "error", "text": event.text}
 
@@ -183,6 +215,19 @@ class Conversations:
                     watcher.cancel()
                 if task is not None:
                     self._turns.get(user_id, set()).discard(task)
+
+    async def decide(self, user_id: int, proposal_id: int, approve: bool) -> list[dict[str, Any]]:
+        """Approve or decline one of the person's proposals; every tab hears the result."""
+        companion = await asyncio.to_thread(self.pool.get, user_id)
+        if companion is None:
+            raise NoCompanion()
+        frames = []
+        async with self.pool.lock(user_id):
+            async for event in companion.decide(proposal_id, approve):
+                frame = event_dict(event)
+                await self._publish(user_id, frame)
+                frames.append(frame)
+        return frames
 
     async def _watch_for_stop(self, user_id: int, task: asyncio.Task[Any]) -> None:
         """A stop may come from any socket of the person, on any process: it comes through

@@ -93,6 +93,20 @@ def _m005_accounts(conn: Connection) -> None:
                                              schema.user_settings])
 
 
+def _m006_organizer(conn: Connection) -> None:
+    """Issue 7: proposals and the audit log, mail, calendar, file index. Each capability
+    keeps its tables in its own package (os1.tools.*.tables)."""
+    from os1.tools import tables as approvals
+    from os1.tools.calendar import tables as calendar
+    from os1.tools.files import tables as files
+    from os1.tools.mail import tables as mail
+
+    for module in (approvals, mail, calendar, files):
+        schema.metadata.create_all(conn, tables=module.TABLES)
+    for module in (mail, calendar, files):
+        module.create_extras(conn)
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "initial: users, genesis, personas, conversations, messages, summaries", _m001_initial),
     (2, "memory: episodes, memories, vectors, reflection sources, full-text index", _m002_memory),
@@ -100,6 +114,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
      _m003_fulltext_owner),
     (4, "emotion: the read of each message, for the mood timeline", _m004_emotion),
     (5, "accounts: passwords, sessions, API keys, sign-in failures, settings", _m005_accounts),
+    (6, "organizer: proposals, audit log, mail, calendar, file index", _m006_organizer),
 ]
 
 

@@ -3,7 +3,7 @@
 // The markup is static (index.html), so its listeners are wired once and talk to whichever
 // Chat is active; a new Chat is made for each sign-in and its state starts empty.
 
-import { ApiError, get, qs } from "./api.js";
+import { ApiError, api, get, qs } from "./api.js";
 import { byId, h, say, when } from "./dom.js";
 import { Voice } from "./voice.js";
 
@@ -124,6 +124,9 @@ export class Chat {
       case "done": this.done(event); break;
       case "emotion": this.emotion(event); break;
       case "notice": this.addLine("notice", event.text); break;
+      case "tool_proposal": this.proposal(event); break;
+      case "tool_result": this.proposalResult(event); break;
+      case "reminder": this.addLine("reminder", event.text); break;
       case "error":
         this.voice.errorArrived();
         this.endReply("cut off");
@@ -249,6 +252,43 @@ export class Chat {
   }
 
   /** Notices and errors sit in the conversation, where they happened. */
+  /** An action waiting for approval, shown whole (recipients, subject, body, every item). */
+  proposal(event) {
+    if (document.querySelector(`[data-proposal="${event.proposal_id}"]`)) return;
+    const status = h("span", { class: "proposal-status", "data-testid": "proposal-status" });
+    const decide = async (approve) => {
+      for (const b of card.querySelectorAll("button")) b.disabled = true;
+      status.textContent = approve ? "Working…" : "Declining…";
+      try {
+        await api("POST", `/api/proposals/${event.proposal_id}/${approve ? "approve" : "decline"}`);
+      } catch (err) {
+        status.textContent = err.message || String(err);
+        for (const b of card.querySelectorAll("button")) b.disabled = false;
+      }
+    };
+    const card = h("li", { class: "line line-proposal", "data-proposal": String(event.proposal_id),
+                           "data-testid": "chat-proposal" },
+      h("pre", { class: "proposal-text" }, event.text || ""),
+      h("div", { class: "proposal-actions" },
+        h("button", { type: "button", "data-testid": "proposal-approve",
+                      onclick: () => decide(true) }, "Approve"),
+        h("button", { type: "button", class: "secondary", "data-testid": "proposal-decline",
+                      onclick: () => decide(false) }, "Decline"),
+        status));
+    this.append(card);
+  }
+
+  proposalResult(event) {
+    const card = document.querySelector(`[data-proposal="${event.proposal_id}"]`);
+    if (card) {
+      for (const b of card.querySelectorAll("button")) b.remove();
+      const status = card.querySelector(".proposal-status");
+      if (status) status.textContent = event.text || event.status;
+    } else {
+      this.addLine("notice", event.text);
+    }
+  }
+
   addLine(kind, text) {
     if (!text) return;
     const li = h("li", { class: `line line-${kind}`, "data-testid": `chat-${kind}` },

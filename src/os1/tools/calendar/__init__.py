@@ -1,0 +1,1 @@
+"""The calendar capability (issue 7). See the package's modules."""

@@ -1,0 +1,1 @@
+"""The files capability (issue 7). See the package's modules."""

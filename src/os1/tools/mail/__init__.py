@@ -1,0 +1,1 @@
+"""The mail capability (issue 7). See the package's modules."""
