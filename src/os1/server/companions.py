@@ -46,6 +46,7 @@ from os1.server.accounts import Accounts
 from os1.server.hub import Hub
 from os1.store import Store
 from os1.tools.factory import Services, build_organizer, build_services
+from os1.tools.schedule import ReminderWatch
 
 log = logging.getLogger(__name__)
 
@@ -176,6 +177,7 @@ class Conversations:
         self.hub = hub
         self._turns: dict[int, set[asyncio.Task[Any]]] = {}
         self.before_turn: Callable[[], None] | None = None  # e.g. the learner yields the model
+        self._reminders: dict[int, tuple[int, asyncio.Task[None] | None]] = {}
 
     async def _publish(self, user_id: int, event: dict[str, Any]) -> None:
         try:
@@ -215,6 +217,38 @@ class Conversations:
                     watcher.cancel()
                 if task is not None:
                     self._turns.get(user_id, set()).discard(task)
+
+    def watch_reminders(self, user_id: int) -> None:
+        """While the person has a socket open here, say their calendar reminders (claimed in
+        the database, so one process says each; published through the hub to every tab)."""
+        count, task = self._reminders.get(user_id, (0, None))
+        if task is None or task.done():
+            task = asyncio.create_task(self._remind(user_id))
+        self._reminders[user_id] = (count + 1, task)
+
+    def unwatch_reminders(self, user_id: int) -> None:
+        count, task = self._reminders.get(user_id, (0, None))
+        if count <= 1:
+            self._reminders.pop(user_id, None)
+            if task is not None:
+                task.cancel()
+        else:
+            self._reminders[user_id] = (count - 1, task)
+
+    async def _remind(self, user_id: int) -> None:
+        try:
+            from os1.tools.calendar.reminders import Reminders
+        except ImportError:  # the organizer extra isn't installed
+            return
+        shared = self.pool.shared
+
+        async def say(event: Reminder) -> None:
+            await self._publish(user_id, event_dict(event))
+
+        watch = ReminderWatch(Reminders(shared.store, user_id, shared.clock), shared.clock,
+                              "browser", say)
+        watch.idle_sleep_long = True
+        await watch.run()
 
     async def decide(self, user_id: int, proposal_id: int, approve: bool) -> list[dict[str, Any]]:
         """Approve or decline one of the person's proposals; every tab hears the result."""
@@ -271,6 +305,7 @@ class Conversations:
 
     async def close(self) -> None:
         tasks = [t for ts in self._turns.values() for t in ts]
+        tasks += [t for _, t in self._reminders.values() if t is not None]
         for task in tasks:
             task.cancel()
         for task in tasks:

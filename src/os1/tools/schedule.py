@@ -20,6 +20,7 @@ from os1.events import Reminder as ReminderEvent
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 20.0  # also picks up calendar changes made elsewhere
+IDLE_SECONDS = 300.0  # nothing in the calendar for a week: look again now and then
 
 
 def as_event(reminder: Any) -> ReminderEvent:
@@ -36,6 +37,9 @@ class ReminderWatch:
         self.clock = clock
         self.surface = surface
         self.say = say
+        # A server watches everyone with an open tab: without upcoming events, it looks
+        # again only every few minutes.
+        self.idle_sleep_long = False
 
     def _claim_due(self, *, missed: bool) -> list[ReminderEvent]:
         found = self.reminders.missed() if missed else self.reminders.due()
@@ -60,7 +64,7 @@ class ReminderWatch:
             next_at = await asyncio.to_thread(self.reminders.next_due_at)
         except Exception:
             next_at = None
-        wait = POLL_SECONDS
+        wait = IDLE_SECONDS if self.idle_sleep_long else POLL_SECONDS
         if next_at is not None:
             wait = min(POLL_SECONDS, max(0.0, (next_at - self.clock.now()).total_seconds()))
         await asyncio.sleep(max(0.2, wait))

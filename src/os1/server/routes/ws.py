@@ -189,6 +189,7 @@ async def websocket(ws: WebSocket) -> None:
     sock = Socket(ws, state, auth)
     user_id = auth.user.id
     pump: asyncio.Task[None] | None = None
+    watching = False
     try:
         sock.sub = await state.hub.subscribe(user_id)
         persona = await asyncio.to_thread(state.store.active_persona, user_id)
@@ -196,6 +197,8 @@ async def websocket(ws: WebSocket) -> None:
                          "persona": persona_view(persona) if persona else None,
                          "seq": await state.hub.latest(user_id)})
         pump = asyncio.create_task(sock.pump())
+        state.conversations.watch_reminders(user_id)
+        watching = True
         first: Any = None
         after = ws.query_params.get("after")
         if after is None:
@@ -224,6 +227,8 @@ async def websocket(ws: WebSocket) -> None:
     except (RuntimeError, ConnectionError) as exc:  # the client went away mid-send
         log.debug("socket ended: %s", exc)
     finally:
+        if watching:
+            state.conversations.unwatch_reminders(user_id)
         if pump is not None:
             pump.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
