@@ -41,9 +41,9 @@ def test_a_reminder_reaches_the_open_tab_once(server: LiveServer) -> None:
         frames = until(ws, "reminder", timeout=15)
         reminder = frames[-1]
         assert "Standup with Paul" in reminder["text"]
-    with open_ws(server, amy) as ws:  # said once: a new tab doesn't hear it again
-        with pytest.raises(TimeoutError):
-            until(ws, "reminder", timeout=2)
+    # Said once: a new tab doesn't hear it again.
+    with open_ws(server, amy) as ws, pytest.raises(TimeoutError):
+        until(ws, "reminder", timeout=2)
     eve = sign_up(server, "eve")
     assert eve.get("/api/calendar/agenda?days=2").json()["events"] == []
 
