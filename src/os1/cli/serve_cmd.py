@@ -46,6 +46,9 @@ def serve(
     database: str | Path = database_url or config.data_dir / SERVER_DB
     options = ServerOptions(database=database, redis_url=redis_url, secure_cookies=secure_cookies,
                             reply_tokens=config.settings.max_reply_tokens, learn=not no_learn,
+                            # Mail and calendar passwords; several processes on one
+                            # database share it through OS1_SECRET_KEY.
+                            secret_key_file=config.data_dir / "secret.key",
                             extra={"stt_model": config.settings.stt_model,
                                    "models_dir": str(config.models_dir),
                                    "voice_threads": config.settings.threads})
