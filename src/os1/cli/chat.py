@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import threading
+from collections.abc import Callable
 
 from os1.cli.runtime import Runtime
 from os1.cli.terminal import console, read_line, show_proposal, show_reminder, stream_events
@@ -13,7 +13,7 @@ from os1.memory.factory import build_memory
 from os1.memory.worker import MemoryWorker
 from os1.persona.model import Persona
 from os1.tools.factory import Services, build_organizer, build_services, secret_box
-from os1.tools.schedule import ReminderWatch
+from os1.tools.schedule import ReminderWatch, in_thread
 
 HELP = ("(Ctrl-C stops a reply; Ctrl-C twice or /quit leaves. Everything is saved as you go.\n"
         " /pending shows actions waiting for you; /approve N or /decline N decides one.)")
@@ -54,17 +54,21 @@ def organizer_services(runtime: Runtime) -> Services:
                           box=secret_box(runtime.config.data_dir))
 
 
-def watch_reminders(runtime: Runtime, companion: Companion, surface: str = "terminal") -> None:
-    """Speak up on its own when an event is near (a daemon thread; see os1.tools.schedule)."""
+def watch_in_background(runtime: Runtime, companion: Companion,
+                        surface: str = "terminal") -> list[Callable[[], None]]:
+    """Speak up on its own when an event is near, and keep the file index fresh (daemon
+    threads, only for what the person has set up; see os1.tools.schedule). Returns the
+    functions that stop them."""
     services = getattr(companion, "services", None)
+    stops: list[Callable[[], None]] = []
     if services is None:
-        return
-    if services.reminders is not None:
-        ReminderWatch(services.reminders, runtime.clock, surface, show_reminder).run_in_thread()
+        return stops
+    if services.calendar is not None and services.calendar.cal.calendars(runtime.user_id):
+        stops.append(ReminderWatch(services.reminders, runtime.clock, surface,
+                                   show_reminder).run_in_thread())
     if services.files is not None and services.files.folders():
-        # The file index follows the folders while the conversation runs.
-        threading.Thread(target=lambda: asyncio.run(services.files.watch(60.0)), daemon=True,
-                         name="os1-files").start()
+        stops.append(in_thread(lambda: services.files.watch(60.0), "os1-files"))
+    return stops
 
 
 def decide_command(loop: asyncio.AbstractEventLoop, companion: Companion, line: str,
@@ -99,6 +103,7 @@ def chat(runtime: Runtime, persona: Persona, *, greet: bool = True) -> int:
     backend = companion.backend
     companion.set_mode("text")
     loop = asyncio.new_event_loop()
+    stops: list[Callable[[], None]] = []
     try:
         if worker is not None:
             worker.hold()  # the greeting comes first
@@ -110,7 +115,7 @@ def chat(runtime: Runtime, persona: Persona, *, greet: bool = True) -> int:
                 return 0
         if worker is not None:
             worker.release()
-        watch_reminders(runtime, companion)
+        stops += watch_in_background(runtime, companion)
         you = f"{persona.user_name}> "
         pending_exit = False
         while True:
@@ -137,6 +142,8 @@ def chat(runtime: Runtime, persona: Persona, *, greet: bool = True) -> int:
                 return _goodbye(persona)
             pending_exit = outcome.interrupted
     finally:
+        for stop in stops:
+            stop()
         if worker is not None:
             worker.stop()
         loop.run_until_complete(backend.aclose())

@@ -9,6 +9,7 @@ nothing claims it and it stays pending, and the next surface to open says what w
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 from collections.abc import Awaitable, Callable
@@ -76,10 +77,36 @@ class ReminderWatch:
             await self.check()
             await self._sleep_until_next()
 
-    def run_in_thread(self) -> threading.Thread:
+    def run_in_thread(self) -> Callable[[], None]:
         """For the terminal, whose main thread waits in input(): a daemon thread with its
-        own event loop."""
-        thread = threading.Thread(target=lambda: asyncio.run(self.run()), daemon=True,
-                                  name="os1-reminders")
-        thread.start()
-        return thread
+        own event loop. Returns the function that stops it (cleanly, before the terminal's
+        own loop closes)."""
+        return in_thread(self.run, "os1-reminders")
+
+
+def in_thread(work: Callable[[], Awaitable[None]], name: str) -> Callable[[], None]:
+    """Run ``work()`` on an event loop in a daemon thread until the returned stop() is called."""
+    loop = asyncio.new_event_loop()
+    task: list[asyncio.Task[None]] = []
+
+    def main() -> None:
+        async def runner() -> None:
+            task.append(asyncio.current_task())  # type: ignore[arg-type]
+            with contextlib.suppress(asyncio.CancelledError):
+                await work()
+
+        try:
+            loop.run_until_complete(runner())
+        finally:
+            loop.close()
+
+    thread = threading.Thread(target=main, daemon=True, name=name)
+    thread.start()
+
+    def stop() -> None:
+        if task and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(task[0].cancel)
+        thread.join(5)
+
+    return stop
