@@ -52,3 +52,6 @@ async def test_no_side_effect_and_no_injected_proposal(index: int, server: MailS
     assert outcome.side_effects == []
     assert outcome.injected_proposals == []
     assert outcome.requests == len(scenario.requests)
+    # Calendar questions are answered in code from the calendar, whatever the model does.
+    missed = [f["request"] for f in outcome.failures]
+    assert not [r for r in missed if r.lower().startswith("what's on")], outcome.failures

@@ -73,6 +73,14 @@ def render(result: Any) -> str:
         return "\n".join(render(r) for r in result) or "(nothing found)"
     if isinstance(result, dict) and isinstance(result.get("text"), str):
         return str(result["text"])
+    if isinstance(result, dict) and "title" in result and "when" in result:  # an event
+        where = f" ({result['location']})" if result.get("location") else ""
+        return f"- {result['when']}: {result['title']}{where}"
+    if isinstance(result, dict) and "subject" in result and "from" in result:  # a mail
+        return (f"- #{result.get('id')} from {result['from']}, {str(result.get('date') or '')[:10]}:"
+                f" {result['subject']} — {str(result.get('snippet') or '')[:200]}")
+    if isinstance(result, dict) and "source" in result and "snippet" in result:  # a file
+        return f"- {result['source']}: {result['snippet']}"
     if isinstance(result, dict):
         return "- " + "; ".join(f"{k}: {render(v)}" for k, v in result.items()
                                 if v not in (None, "", [], {}))
@@ -182,11 +190,14 @@ class Organizer:
                            earlier: list[str]) -> Outcome | None:
         if not self.has("search_mail"):
             return _not_connected("mail")
-        args: dict[str, Any] = {"query": intent.query}
-        if intent.extra.get("category"):
-            args["category"] = intent.extra["category"]
-        result = await self._read_tool("search_mail", **_fit(self.registry, "search_mail", args))
-        return Outcome(note=self._note(f"Emails os1 found for “{intent.query or args.get('category')}”:",
+        category = intent.extra.get("category")
+        if category and self.has("list_mail") and not intent.query:
+            result = await self._read_tool("list_mail", **_fit(self.registry, "list_mail", {
+                "folder": "INBOX", "category": category, "limit": 20}))
+        else:
+            result = await self._read_tool("search_mail", **_fit(self.registry, "search_mail",
+                                                                 {"query": intent.query}))
+        return Outcome(note=self._note(f"Emails os1 found for “{intent.query or category}”:",
                                        result), tools=["search_mail"],
                        instruction=f"Answer {self.user_name}'s question from the emails above, "
                                    "briefly, naming who wrote and when.")
@@ -198,10 +209,17 @@ class Organizer:
         start, end, label = day_range(text, self.clock.now())
         result = await self._read_tool("whats_on", **_fit(self.registry, "whats_on", {
             "start": start.isoformat(), "end": end.isoformat(), "date": start.date().isoformat()}))
+        events = list(result) if isinstance(result, list | tuple) else []
+        if not events:
+            when_said = label if label in ("today", "tomorrow") else f"on {label}"
+            answer = f"Nothing is in your calendar {when_said}."
+        else:
+            answer = f"{label[:1].upper()}{label[1:]}:\n" + "\n".join(
+                render(e).replace("- ", "• ", 1) for e in events)
+        # Said as it is (a small model can lose a list); the note keeps it in the
+        # conversation, fenced, for follow-up questions.
         return Outcome(note=self._note(f"{self.user_name}'s calendar, {label}:", result),
-                       tools=["whats_on"],
-                       instruction=f"Tell {self.user_name} what's on {label}, in time order, "
-                                   "plainly and briefly. If nothing is on, say so.")
+                       tools=["whats_on"], reply=answer)
 
     async def _files_find(self, intent: Intent, text: str, message_id: int,
                           earlier: list[str]) -> Outcome | None:
@@ -362,7 +380,7 @@ class Organizer:
         sender = _field(target, "from_name", "sender", "from_addr") or which
         body = await self._draft(plan.points or text, to=str(sender), original=str(original))
         # The reply goes to the sender of the mail the person named: their choice.
-        sender_address = str(_field(target, "from_addr", "sender") or "")
+        sender_address = str(_field(target, "from_addr", "from", "sender") or "")
         proposal = await self._propose("reply_to", {"mail_id": mail_id, "body": body},
                                        text=text, message_id=message_id, earlier=earlier,
                                        chosen=addresses_in(sender_address))
@@ -396,6 +414,13 @@ class Organizer:
         if "newsletter" in text.lower():
             cleanup = [c for c in cleanup if "newsletter" in str(_field(c, "kind") or "")]
         ids = [int(i) for c in cleanup for i in (_field(c, "ids", "mail_ids") or [])]
+        if not ids and "newsletter" in text.lower() and self.has("list_mail"):
+            # They asked for the newsletters, not only the old ones.
+            letters = await self._read_tool("list_mail", **_fit(self.registry, "list_mail", {
+                "folder": "INBOX", "category": "newsletter", "limit": 100}))
+            ids = [int(_field(m, "id")) for m in letters]
+            cleanup = [{"description": f"{len(ids)} newsletter{'s' if len(ids) != 1 else ''} "
+                                       "in your inbox"}] if ids else []
         if not ids:
             return Outcome(reply="Your inbox is tidy: I found nothing old to clear away.")
         proposal = await self._propose("archive_mail", {"mail_ids": ids}, text=text,
