@@ -374,7 +374,7 @@ class Organizer:
         items = await self._find_mail(which)
         if not items:
             return Outcome(reply=f"I couldn't find an email from or about {which}.")
-        target = items[0]
+        target = _best_match(items, which)
         mail_id = _field(target, "id", "mail_id")
         original = _field(target, "body", "text", "snippet") or ""
         sender = _field(target, "from_name", "sender", "from_addr") or which
@@ -537,6 +537,20 @@ def _fit(registry: ToolRegistry, name: str, args: dict[str, Any]) -> dict[str, A
     """Keep only the arguments this tool takes (the tools' signatures differ a little)."""
     wanted = set(registry.get(name).parameters.get("properties", {}))
     return {k: v for k, v in args.items() if k in wanted}
+
+
+def _best_match(items: list[Any], which: str) -> Any:
+    """The mail the person meant by "reply to <which>": one *from* them first (a mail that
+    only mentions the name, e.g. someone impersonating a helper, comes after), never spam
+    when there is anything else."""
+    wanted = which.lower().strip()
+
+    def rank(item: Any) -> tuple[int, int]:
+        sender = str(_field(item, "from", "from_addr", "sender") or "").lower()
+        spam = str(_field(item, "category") or "") == "spam"
+        return (0 if wanted and wanted in sender else 1, 1 if spam else 0)
+
+    return sorted(items, key=rank)[0]
 
 
 def _moment(value: Any) -> datetime | None:
