@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import mailbox
 from datetime import timedelta
 from email import message_from_bytes
@@ -192,3 +193,10 @@ def test_import_maildir_and_mbox_idempotent(service: MailService, tmp_path: Path
         service.import_path(tmp_path / "missing")
     with pytest.raises(InputError, match="imported mail"):
         service.archive([service.search("subfolder")[0].id])
+    # Nor is it ever proposed: the preview says so before anyone is asked to approve.
+    from os1.tools.mail.tools import MailTools
+
+    registry = ToolRegistry(MailTools(service))
+    for tool in ("archive_mail", "delete_mail", "mark_read"):
+        with pytest.raises(InputError, match="imported mail"):
+            asyncio.run(registry.preview(tool, {"mail_ids": [service.search("subfolder")[0].id]}))

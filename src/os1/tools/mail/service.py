@@ -139,10 +139,7 @@ class MailService:
 
     @contextlib.contextmanager
     def _imap(self, account: Account) -> Iterator[Any]:
-        if account.kind != "imap":
-            raise InputError(f"{account.name} is imported mail; it isn't on a server, so it "
-                             "can't be moved, archived or deleted there.",
-                             "Connect the IMAP account the mail came from.")
+        _on_server(account)
         settings = self._settings(account)
         client = connect_imap(settings, self._password(account))
         try:
@@ -226,6 +223,16 @@ class MailService:
             raise InputError(f"There's no mail {', '.join(f'#{i}' for i in missing)}.",
                              "Search or list your mail to find the right numbers.")
         return [m.line() for m in found]
+
+    def describe_changeable(self, mail_ids: list[int]) -> list[str]:
+        """``describe`` for an action on the server (archive, delete, move, mark read):
+        imported mail can't be changed there, so a proposal for it is never shown only to
+        fail when approved."""
+        lines = self.describe(mail_ids)
+        found = self.mail.ids_in(self.user_id, list(dict.fromkeys(mail_ids)))
+        for account_id in {m.account_id for m in found}:
+            _on_server(self.mail.account(self.user_id, account_id))
+        return lines
 
     def overview(self, now: datetime | None = None, *, limit: int = 10) -> Overview:
         now = now or self.clock.now()
@@ -452,3 +459,10 @@ def _age(now: datetime, when: datetime | None) -> str:
     if delta < timedelta(days=1):
         return f"{int(delta.total_seconds() // 3600)} h ago"
     return f"{delta.days} day{'s' if delta.days != 1 else ''} ago"
+
+
+def _on_server(account: Account) -> None:
+    if account.kind != "imap":
+        raise InputError(f"{account.name} is imported mail; it isn't on a server, so it "
+                         "can't be moved, archived or deleted there.",
+                         "Connect the IMAP account the mail came from (os1 mail connect).")

@@ -132,7 +132,7 @@ class MailTools:
         return self.service.archive(mail_ids).detail
 
     def _preview_archive_mail(self, mail_ids: list[int]) -> Preview:
-        lines = self.service.describe(mail_ids)
+        lines = self.service.describe_changeable(mail_ids)
         return Preview(f"Archive {len(lines)} message{'s' if len(lines) != 1 else ''}",
                        {"Move to": "Archive"}, "", lines)
 
@@ -142,7 +142,7 @@ class MailTools:
         return self.service.delete(mail_ids).detail
 
     def _preview_delete_mail(self, mail_ids: list[int]) -> Preview:
-        lines = self.service.describe(mail_ids)
+        lines = self.service.describe_changeable(mail_ids)
         return Preview(f"Delete {len(lines)} message{'s' if len(lines) != 1 else ''}",
                        {"Move to": "Trash"}, "", lines)
 
@@ -152,7 +152,7 @@ class MailTools:
         return self.service.move(mail_ids, folder).detail
 
     def _preview_move_mail(self, mail_ids: list[int], folder: str) -> Preview:
-        lines = self.service.describe(mail_ids)
+        lines = self.service.describe_changeable(mail_ids)
         return Preview(f"Move {len(lines)} message{'s' if len(lines) != 1 else ''} to {folder}",
                        {"Move to": folder}, "", lines)
 
@@ -162,7 +162,7 @@ class MailTools:
         return self.service.mark_read(mail_ids).detail
 
     def _preview_mark_read(self, mail_ids: list[int]) -> Preview:
-        lines = self.service.describe(mail_ids)
+        lines = self.service.describe_changeable(mail_ids)
         return Preview(f"Mark {len(lines)} message{'s' if len(lines) != 1 else ''} read",
                        {}, "", lines)
 
