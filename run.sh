@@ -7,10 +7,12 @@ cd "$(dirname "$0")"
 source scripts/venv.sh
 source scripts/system-deps.sh
 # Voice: PortAudio for the microphone and speaker, and the female voices, which only Debian
-# packages (festival's HTS slt, flite); espeak-ng also speaks the voice tests' audio.
-ensure_debian_packages --for "talking out loud (os1 talk)" \
-    libportaudio2 festival festvox-us-slt-hts flite espeak-ng
-ensure_venv "embedded,voice,server,organizer,qwen"
+# packages (festival's HTS slt, flite); espeak-ng also speaks the voice tests' audio. Music is
+# played by FluidSynth with its General MIDI piano; EPUBCheck (the book's validator) runs on Java.
+ensure_debian_packages --for "talking out loud (os1 talk), music and the book" \
+    libportaudio2 festival festvox-us-slt-hts flite espeak-ng fluidsynth fluid-soundfont-gm \
+    default-jre-headless fonts-dejavu-core
+ensure_venv "embedded,voice,server,organizer,letters,music,qwen"
 if ! .venv/bin/os1 models install --quiet; then
     echo "os1: the embedded model couldn't be prepared (see above)." >&2
     exit 1

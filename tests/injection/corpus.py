@@ -31,6 +31,8 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from zoneinfo import ZoneInfo
 
+from tests.pdf import assemble_pdf
+
 # What the attacker wants done (a side effect) ...
 GOALS = ("forward_mail", "reply_with_secret", "delete_everything", "archive_or_move", "invite_someone",
          "exfiltrate_link", "send_new_mail", "write_file", "change_calendar")
@@ -369,16 +371,7 @@ def make_pdf(lines: list[str], hidden: str = "") -> bytes:
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
         b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
     ]
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += "".join(f"{o:010d} 00000 n \n" for o in offsets).encode()
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return bytes(out)
+    return assemble_pdf(objects)
 
 
 def make_eml(sender: tuple[str, str], to: tuple[str, str], subject: str, body: str, date: datetime,

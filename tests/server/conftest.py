@@ -77,7 +77,7 @@ def live_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Live
     backend = FakeBackend(default="I'm here with you.", delay=0.01)
     database = tmp_path / "server.db" if request.param == "sqlite" \
         else request.getfixturevalue("pg_url")
-    server = start_server(database, backend)
+    server = start_server(database, backend, people_dir=tmp_path / "people")
     yield server
     server.stop()
 
@@ -86,7 +86,7 @@ def live_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Live
 def sqlite_server(tmp_path: Path) -> Iterator[LiveServer]:
     """The server on SQLite only (browser tests: the storage is covered by the API tests)."""
     backend = FakeBackend(default="I'm here with you.", delay=0.01)
-    server = start_server(tmp_path / "server.db", backend)
+    server = start_server(tmp_path / "server.db", backend, people_dir=tmp_path / "people")
     yield server
     server.stop()
 

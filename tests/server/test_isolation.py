@@ -40,7 +40,8 @@ def test_nobody_reaches_anything_without_signing_in(live_server: LiveServer) -> 
     anonymous = live_server.client()
     for method, path in routes(live_server) - PUBLIC:
         url = path.replace("{memory_id}", "1").replace("{key_id}", "1").replace(
-            "{proposal_id}", "1")
+            "{proposal_id}", "1").replace("{letter_id}", "1").replace("{book_id}", "1").replace(
+            "{piece_id}", "1").replace("{fmt}", "pdf")
         r = anonymous.request(method, url, json={})
         assert r.status_code == 401, (method, path, r.status_code)
 
@@ -122,7 +123,29 @@ def test_another_person_can_read_or_change_none_of_it(live_server: LiveServer) -
     attempt("POST", "/api/calendar/import", json={"ics": "BEGIN:VCALENDAR\nEND:VCALENDAR"})
     agenda = attempt("GET", "/api/calendar/agenda")
     assert agenda.status_code == 503 or agenda.json()["events"] == []
+    # Letters, books and music: amy's are neither listed nor readable, changeable or
+    # downloadable by eve, by id.
+    letter_id, book_id, piece_id = _amys_letters_book_and_music(live_server, amy_id, secret)
+    assert attempt("GET", "/api/letters").json()["letters"] == []
+    assert attempt("GET", "/api/letters/{letter_id}", f"/api/letters/{letter_id}").status_code == 404
+    assert attempt("PATCH", "/api/letters/{letter_id}", f"/api/letters/{letter_id}",
+                   json={"body": "hacked", "favorite": True}).status_code == 404
+    assert attempt("DELETE", "/api/letters/{letter_id}",
+                   f"/api/letters/{letter_id}").status_code == 404
+    assert attempt("GET", "/api/letters/{letter_id}/handwritten",
+                   f"/api/letters/{letter_id}/handwritten?format=png").status_code == 404
+    assert attempt("GET", "/api/books").json()["books"] == []
+    for fmt in ("pdf", "epub"):
+        assert attempt("GET", "/api/books/{book_id}/{fmt}",
+                       f"/api/books/{book_id}/{fmt}").status_code == 404
+    assert attempt("GET", "/api/music").json()["pieces"] == []
+    for fmt in ("wav", "mid"):
+        assert attempt("GET", "/api/music/{piece_id}/{fmt}",
+                       f"/api/music/{piece_id}/{fmt}").status_code == 404
     attempt("POST", "/api/auth/logout")
+    assert amy.get(f"/api/letters/{letter_id}").json()["body"] == secret
+    assert amy.get(f"/api/books/{book_id}/pdf").content.startswith(b"%PDF")
+    assert amy.get(f"/api/music/{piece_id}/mid").content.startswith(b"MThd")
     assert Approvals(live_server.store, amy_id, live_server.state.clock).get(
         proposal.id).status == "pending"  # type: ignore[union-attr]
 
@@ -136,6 +159,27 @@ def test_another_person_can_read_or_change_none_of_it(live_server: LiveServer) -
     assert amy.get("/api/settings").json()["emotion"] is False
     assert live_server.client().post("/api/auth/login", json={
         "handle": "amy", "password": "amy's password"}).status_code == 200
+
+
+def _amys_letters_book_and_music(server: LiveServer, amy_id: int,
+                                 secret: str) -> tuple[int, int, int]:
+    from os1.tools.letters.library import LetterLibrary
+    from os1.tools.music.service import MusicService
+
+    now = server.state.clock.now()
+    library = LetterLibrary(server.store)
+    letter = library.add(amy_id, sender="Amy", recipient="Charles", body=secret, now=now)
+    folder = server.state.pool.shared.people_dir / str(amy_id)  # type: ignore[operator]
+    (folder / "books").mkdir(parents=True)
+    pdf, epub = folder / "books" / "b.pdf", folder / "books" / "b.epub"
+    pdf.write_bytes(b"%PDF-1.4 " + secret.encode())
+    epub.write_bytes(b"PK " + secret.encode())
+    book = library.add_book(amy_id, title="Amy's letters", subtitle="", author="Amy",
+                            foreword="", letter_ids=[letter.id], pdf_path=str(pdf),
+                            epub_path=str(epub), verdict={}, now=now)
+    piece = MusicService(server.store, amy_id, server.state.clock, folder / "music").compose(
+        "the day Amy met Charles", seconds=30)
+    return letter.id, book.id, piece.id
 
 
 def test_a_socket_hears_only_its_owner(live_server: LiveServer) -> None:

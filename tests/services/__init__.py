@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 from typing import NoReturn
@@ -53,3 +54,14 @@ class ServiceError(RuntimeError):
     def __init__(self, what: str, log: Path, extra: Iterable[str] = ()) -> None:
         details = "\n".join(extra)
         super().__init__(f"{what}\n{details}\n--- last lines of {log} ---\n{log_tail(log)}".strip())
+
+
+def end_process(process: subprocess.Popen[bytes] | None) -> None:
+    """Stop a test server's process: politely, then for good after 10 s."""
+    if process is not None and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)

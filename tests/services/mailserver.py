@@ -34,7 +34,7 @@ from email.parser import BytesHeaderParser
 from pathlib import Path
 from typing import Any
 
-from tests.services import STARTUP_SECONDS, ServiceError, free_port, log_tail, unavailable
+from tests.services import STARTUP_SECONDS, ServiceError, end_process, free_port, log_tail, unavailable
 
 INSTALL = "sudo apt-get install dovecot-imapd dovecot-lmtpd (Debian/Ubuntu)"
 DEFAULT_PASSWORD = "correct-horse-battery-staple"
@@ -280,13 +280,7 @@ service stats {{
         return True
 
     def stop_process(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
+        end_process(self.process)
 
     def restart(self) -> None:
         """Stop and start again on the same ports (mail is kept)."""

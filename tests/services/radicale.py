@@ -21,7 +21,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.services import STARTUP_SECONDS, ServiceError, free_port, log_tail, unavailable
+from tests.services import STARTUP_SECONDS, ServiceError, end_process, free_port, log_tail, unavailable
 
 INSTALL = ".venv/bin/pip install radicale"
 
@@ -184,13 +184,7 @@ level = warning
             raise ServiceError(f"{what} on port {self.port}.", self.log_path)
 
     def stop_process(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
+        end_process(self.process)
 
     def restart(self) -> None:
         """Stop and start again on the same port, keeping the storage."""

@@ -12,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.services import STARTUP_SECONDS, ServiceError, free_port, log_tail, unavailable
+from tests.services import STARTUP_SECONDS, ServiceError, end_process, free_port, log_tail, unavailable
 
 INSTALL = "sudo apt-get install redis-server (Debian/Ubuntu), or brew install redis (macOS)"
 
@@ -89,13 +89,7 @@ class RedisServer:
             raise ServiceError(f"{what} on port {self.port}.", self.log_path)
 
     def stop_process(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
+        end_process(self.process)
 
     def stop(self) -> None:
         self.stop_process()

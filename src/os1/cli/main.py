@@ -9,7 +9,19 @@ from typing import Annotated, Any
 import typer
 
 from os1 import __version__
-from os1.cli import config_cmd, memory_cmd, models_cmd, mood_cmd, organizer_cmd, serve_cmd
+from os1.cli import (
+    approvals_cmd,
+    calendar_cmd,
+    config_cmd,
+    files_cmd,
+    letters_cmd,
+    mail_cmd,
+    memory_cmd,
+    models_cmd,
+    mood_cmd,
+    music_cmd,
+    serve_cmd,
+)
 from os1.cli.terminal import console, err_console, prepare_stdio
 from os1.errors import Os1Error
 
@@ -23,10 +35,12 @@ app.add_typer(config_cmd.app, name="config")
 app.add_typer(models_cmd.app, name="models")
 app.add_typer(memory_cmd.app, name="memory")
 app.add_typer(mood_cmd.app, name="mood")
-app.add_typer(organizer_cmd.mail_app, name="mail")
-app.add_typer(organizer_cmd.calendar_app, name="calendar")
-app.add_typer(organizer_cmd.files_app, name="files")
-app.add_typer(organizer_cmd.approvals_app, name="approvals")
+app.add_typer(mail_cmd.app, name="mail")
+app.add_typer(calendar_cmd.app, name="calendar")
+app.add_typer(files_cmd.app, name="files")
+app.add_typer(approvals_cmd.app, name="approvals")
+app.add_typer(letters_cmd.app, name="letters")
+app.add_typer(music_cmd.app, name="music")
 app.command("serve")(serve_cmd.serve)
 
 DATA_DIR_HELP = "Where os1 keeps your companion (default: your user data folder; env OS1_HOME)."

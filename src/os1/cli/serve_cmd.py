@@ -49,6 +49,7 @@ def serve(
                             # Mail and calendar passwords; several processes on one
                             # database share it through OS1_SECRET_KEY.
                             secret_key_file=config.data_dir / "secret.key",
+                            people_dir=config.data_dir / "people",
                             extra={"stt_model": config.settings.stt_model,
                                    "models_dir": str(config.models_dir),
                                    "voice_threads": config.settings.threads})

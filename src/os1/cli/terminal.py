@@ -8,14 +8,31 @@ import contextlib
 import signal
 import sys
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from os1.events import Done, Error, Event, Notice, Reminder, TextDelta, ToolProposal, ToolResult
+from os1.events import (
+    Done,
+    Error,
+    Event,
+    Made,
+    Notice,
+    Reminder,
+    TextDelta,
+    ToolProposal,
+    ToolResult,
+)
+
+if TYPE_CHECKING:
+    from os1.cli.runtime import Runtime
+    from os1.tools.factory import Services
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -57,6 +74,7 @@ def stream_events(loop: asyncio.AbstractEventLoop, events: AsyncIterator[Event],
     """Print a reply as it is written. Ctrl-C stops it (the loop keeps the partial reply)."""
     outcome = StreamOutcome()
     started = False
+    made: list[Made] = []  # shown after the reply, which introduces them
 
     async def consume() -> None:
         nonlocal started
@@ -76,6 +94,8 @@ def stream_events(loop: asyncio.AbstractEventLoop, events: AsyncIterator[Event],
                 console.print(f"[{colour}]#{event.proposal_id}: {escape(event.text)}[/]")
             elif isinstance(event, Reminder):
                 show_reminder(event)
+            elif isinstance(event, Made):
+                made.append(event)
             elif isinstance(event, Done):
                 outcome.done = event
             elif isinstance(event, Error):
@@ -118,6 +138,8 @@ def stream_events(loop: asyncio.AbstractEventLoop, events: AsyncIterator[Event],
             sys.stdout.write("\n")
     elif outcome.interrupted:
         console.print("[dim](stopped)[/]")
+    for item in made:
+        show_made(item)
     if outcome.error is not None:
         what, _, fix = outcome.error.text.partition("\n")
         err_console.print(f"[red]{what}[/]")
@@ -134,8 +156,50 @@ def show_proposal(event: ToolProposal) -> None:
                         border_style="yellow", expand=False))
 
 
+def show_made(event: Made) -> None:
+    """Where what os1 made is, and how to open or play it."""
+    files = {k: v for k, v in event.files.items() if not v.startswith("music:")}
+    if event.kind == "music":
+        console.print(f"[cyan]♪ #{event.item_id} {escape(event.title)} "
+                      f"({round(event.seconds)} s) — /play {event.item_id} to hear it"
+                      + (f", or open {escape(files['audio'])}" if "audio" in files else "") + "[/]")
+        return
+    for kind, path in files.items():
+        if path:
+            console.print(f"[cyan]{kind.upper():5} {escape(path)}[/]")
+
+
 def show_reminder(event: Reminder) -> None:
     console.print(f"[bold yellow]⏰ {escape(event.text)}[/]")
+
+
+@contextlib.contextmanager
+def opened_services(ctx: typer.Context) -> Iterator[tuple[Runtime, Services]]:
+    """The data directory opened (locked) with the local person's organizer services, for
+    os1 mail / calendar / files / approvals. Imported when a command runs, so 'os1 --help'
+    stays quick."""
+    from os1.cli.chat import organizer_services
+    from os1.cli.runtime import open_runtime
+
+    runtime = open_runtime((ctx.obj or {}).get("data_dir"))
+    try:
+        yield runtime, organizer_services(runtime)
+    finally:
+        runtime.close()
+
+
+def ask_secret(prompt: str) -> str:
+    """A password from $OS1_PASSWORD or typed unseen (never an argument: it would sit in the
+    shell's history)."""
+    import getpass
+    import os
+
+    return os.environ.get("OS1_PASSWORD", "") or getpass.getpass(prompt)
+
+
+def progress_bar() -> Progress:
+    return Progress(TextColumn("  {task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeRemainingColumn(), console=console, transient=True)
 
 
 def plural(n: int, one: str, many: str | None = None) -> str:

@@ -50,6 +50,9 @@ class ServerOptions:
     # The key that encrypts people's mail and calendar passwords (os1 serve: secret.key in
     # the data folder; $OS1_SECRET_KEY overrides). None: mail and calendar are off.
     secret_key_file: Path | None = None
+    # One folder per person for the letters, books and music os1 makes them (os1 serve:
+    # people/ in the data folder). None: those are off.
+    people_dir: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -114,7 +117,7 @@ def create_app(options: ServerOptions, *, backend: ChatBackend, clock: Clock | N
         embedder, classifier, problems = _load_shared_models(options)
     shared = Shared(store=store, backend=backend, clock=clock, accounts=accounts,
                     embedder=embedder, classifier=classifier, reply_tokens=options.reply_tokens,
-                    problems=problems, box=_secret_box(options))
+                    problems=problems, box=_secret_box(options), people_dir=options.people_dir)
     if hub is None:
         hub = RedisHub(options.redis_url) if options.redis_url else LocalHub()
     pool = CompanionPool(shared, max_active=options.max_active_companions)
@@ -172,6 +175,7 @@ def create_app(options: ServerOptions, *, backend: ChatBackend, clock: Clock | N
         auth,
         chat,
         genesis,
+        making,
         memories,
         mood,
         openai,
@@ -180,7 +184,7 @@ def create_app(options: ServerOptions, *, backend: ChatBackend, clock: Clock | N
         ws,
     )
 
-    for module in (auth, genesis, chat, memories, mood, settings, openai, organizer, ws):
+    for module in (auth, genesis, chat, memories, mood, settings, openai, organizer, making, ws):
         app.include_router(module.router)
 
     @app.get("/api/health", include_in_schema=False)

@@ -20,6 +20,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from os1.clock import Clock
@@ -31,6 +32,7 @@ from os1.events import (
     Emotion,
     Error,
     Event,
+    Made,
     Notice,
     Reminder,
     TextDelta,
@@ -45,8 +47,8 @@ from os1.persona.model import Persona
 from os1.server.accounts import Accounts
 from os1.server.hub import Hub
 from os1.store import Store
-from os1.tools.factory import Services, build_organizer, build_services
-from os1.tools.schedule import ReminderWatch
+from os1.tools.factory import Services, build_organizer, build_services, memory_recall
+from os1.tools.schedule import IDLE_SECONDS, ReminderWatch
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +68,8 @@ class Shared:
     reply_tokens: int = 512
     problems: list[str] = field(default_factory=list)
     box: Any = None  # SecretBox for mail/calendar passwords; None: no mail or calendar
+    # One folder per person for what os1 makes them (letters, books, music); None: not here.
+    people_dir: Path | None = None
 
     def settings(self, user_id: int) -> dict[str, Any]:
         return DEFAULT_SETTINGS | self.accounts.settings(user_id)
@@ -118,20 +122,20 @@ class CompanionPool:
         emotion = build_emotion(shared.store, shared.clock, user_id=user_id,
                                 user_name=persona.user_name, aware=bool(settings.get("emotion")),
                                 classifier=shared.classifier, load=False)
-        services = Services()
-        if shared.box is not None:
+        out_dir = shared.people_dir / str(user_id) if shared.people_dir else None
+        services = Services(out_dir=out_dir)
+        if shared.box is not None or out_dir is not None:
             # No file index on a server: its folders aren't the person's.
             services = build_services(shared.store, shared.clock, user_id, box=shared.box,
-                                      files=False)
+                                      files=False, out_dir=out_dir)
+            if shared.box is None:
+                services.mail = services.calendar = services.reminders = None
         organizer = build_organizer(shared.store, shared.clock, user_id,
                                     user_name=persona.user_name, backend=shared.backend,
-                                    services=services)
-        companion = Companion(store=shared.store, backend=shared.backend, clock=shared.clock,
-                              user_id=user_id, persona=persona,
-                              reply_tokens=shared.reply_tokens, memory=memory, emotion=emotion,
-                              organizer=organizer)
-        companion.services = services
-        return companion
+                                    services=services, remember=memory_recall(memory))
+        return Companion(store=shared.store, backend=shared.backend, clock=shared.clock,
+                         user_id=user_id, persona=persona, reply_tokens=shared.reply_tokens,
+                         memory=memory, emotion=emotion, organizer=organizer)
 
     def drop(self, user_id: int) -> None:
         """Rebuild on next use (settings changed, a new persona, memories erased)."""
@@ -163,6 +167,11 @@ def event_dict(event: Event) -> dict[str, Any]:
     if isinstance(event, Reminder):
         return {"type": "reminder", "key": event.key, "text": event.text,
                 "starts_at": event.starts_at}
+    if isinstance(event, Made):
+        # Paths stay on the server: the page fetches each file through its owner's routes.
+        return {"type": "made", "kind": event.kind, "id": event.item_id, "title": event.title,
+                "files": sorted(k for k, v in event.files.items() if v),
+                "seconds": round(event.seconds, 1)}
     assert isinstance(event, Error)
     return {"type": "error", "text": event.text}
 
@@ -245,10 +254,8 @@ class Conversations:
         async def say(event: Reminder) -> None:
             await self._publish(user_id, event_dict(event))
 
-        watch = ReminderWatch(Reminders(shared.store, user_id, shared.clock), shared.clock,
-                              "browser", say)
-        watch.idle_sleep_long = True
-        await watch.run()
+        await ReminderWatch(Reminders(shared.store, user_id, shared.clock), shared.clock,
+                            "browser", say, idle_seconds=IDLE_SECONDS).run()
 
     async def decide(self, user_id: int, proposal_id: int, approve: bool) -> list[dict[str, Any]]:
         """Approve or decline one of the person's proposals; every tab hears the result."""

@@ -107,6 +107,15 @@ def _m006_organizer(conn: Connection) -> None:
         module.create_extras(conn)
 
 
+def _m007_letters_music(conn: Connection) -> None:
+    """Issue 8: the letter library (letters, their versions), books, composed pieces."""
+    from os1.tools.letters import tables as letters
+    from os1.tools.music import tables as music
+
+    for module in (letters, music):
+        schema.metadata.create_all(conn, tables=module.TABLES)
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "initial: users, genesis, personas, conversations, messages, summaries", _m001_initial),
     (2, "memory: episodes, memories, vectors, reflection sources, full-text index", _m002_memory),
@@ -115,6 +124,8 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (4, "emotion: the read of each message, for the mood timeline", _m004_emotion),
     (5, "accounts: passwords, sessions, API keys, sign-in failures, settings", _m005_accounts),
     (6, "organizer: proposals, audit log, mail, calendar, file index", _m006_organizer),
+    (7, "letters, books and music: the letter library with versions, books, pieces",
+     _m007_letters_music),
 ]
 
 

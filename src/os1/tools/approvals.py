@@ -123,23 +123,29 @@ class Approvals:
                     proposals.c.status == "pending").values(status="expired", decided_at=now))
                 self._audit(conn, row.id, "expired", row.tool, "nobody approved it in time")
 
-    def _claim(self, proposal_id: int) -> Proposal:
-        """pending → approved, atomically: two clicks (or two processes) run it once."""
-        self._expire_stale()
+    def _move(self, proposal_id: int, status: str) -> tuple[Proposal, bool]:
+        """pending → ``status``, atomically (two clicks, or two processes, move it once),
+        audited. Returns the proposal and whether this call moved it."""
         now = self.clock.now()
         with transaction(self.store.engine, self.store.label) as conn:
-            claimed = conn.execute(update(proposals).where(
+            moved = conn.execute(update(proposals).where(
                 proposals.c.user_id == self.user_id, proposals.c.id == proposal_id,
-                proposals.c.status == "pending").values(status="approved", decided_at=now))
-            if claimed.rowcount == 1:
+                proposals.c.status == "pending").values(status=status,
+                                                        decided_at=now)).rowcount == 1
+            if moved:
                 tool = conn.execute(select(proposals.c.tool).where(
                     proposals.c.user_id == self.user_id, proposals.c.id == proposal_id)).scalar()
-                self._audit(conn, proposal_id, "approved", str(tool))
+                self._audit(conn, proposal_id, status, str(tool))
         proposal = self.get(proposal_id)
         if proposal is None:
             raise InputError(f"There's no proposal #{proposal_id}.",
                              "/pending lists what is waiting for you.")
-        if claimed.rowcount != 1:
+        return proposal, moved
+
+    def _claim(self, proposal_id: int) -> Proposal:
+        self._expire_stale()
+        proposal, moved = self._move(proposal_id, "approved")
+        if not moved:
             raise InputError(f"Proposal #{proposal_id} was already {proposal.status}; nothing "
                              "was done now.", "Ask again if you still want it.")
         return proposal
@@ -182,20 +188,7 @@ class Approvals:
         return self._finish(proposal, "done", _describe(outcome) or "done")
 
     def decline(self, proposal_id: int) -> Proposal:
-        now = self.clock.now()
-        with transaction(self.store.engine, self.store.label) as conn:
-            changed = conn.execute(update(proposals).where(
-                proposals.c.user_id == self.user_id, proposals.c.id == proposal_id,
-                proposals.c.status == "pending").values(status="declined", decided_at=now))
-            if changed.rowcount == 1:
-                tool = conn.execute(select(proposals.c.tool).where(
-                    proposals.c.user_id == self.user_id, proposals.c.id == proposal_id)).scalar()
-                self._audit(conn, proposal_id, "declined", str(tool))
-        proposal = self.get(proposal_id)
-        if proposal is None:
-            raise InputError(f"There's no proposal #{proposal_id}.",
-                             "/pending lists what is waiting for you.")
-        return proposal
+        return self._move(proposal_id, "declined")[0]
 
     # -- reading ---------------------------------------------------------------------------
     def get(self, proposal_id: int) -> Proposal | None:

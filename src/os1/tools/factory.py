@@ -7,8 +7,8 @@ whose libraries aren't installed are left out (the organizer says how to add the
 
 from __future__ import annotations
 
-import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import parseaddr
 from pathlib import Path
@@ -33,11 +33,22 @@ class Services:
     calendar: Any = None
     files: Any = None
     reminders: Any = None
+    music: Any = None
+    # Where this person's letters, books and music are written (None: not here).
+    out_dir: Path | None = None
 
 
 def build_services(store: Store, clock: Clock, user_id: int, *, box: SecretBox | None,
-                   embedder: Any = None, files: bool = True) -> Services:
-    services = Services()
+                   embedder: Any = None, files: bool = True,
+                   out_dir: Path | None = None) -> Services:
+    services = Services(out_dir=out_dir)
+    if out_dir is not None:
+        try:
+            from os1.tools.music.service import MusicService
+
+            services.music = MusicService(store, user_id, clock, out_dir / "music")
+        except ImportError as exc:  # the music extra isn't installed
+            log.info("music unavailable: %s", exc)
     try:
         from os1.tools.mail.service import MailService
 
@@ -64,7 +75,9 @@ def build_services(store: Store, clock: Clock, user_id: int, *, box: SecretBox |
 
 
 def build_organizer(store: Store, clock: Clock, user_id: int, *, user_name: str,
-                    backend: ChatBackend, services: Services) -> Organizer:
+                    backend: ChatBackend, services: Services,
+                    remember: Callable[[str], list[str]] | None = None) -> Organizer:
+    """``remember``: what the companion knows about a name (memory recall), for letters."""
     providers: list[object] = []
     if services.mail is not None:
         from os1.tools.mail.tools import MailTools
@@ -82,16 +95,14 @@ def build_organizer(store: Store, clock: Clock, user_id: int, *, user_name: str,
     mail = services.mail
 
     def correspondents() -> dict[str, str]:
-        """People the person has written to (from their Sent folder)."""
+        """People the person has written to (from their Sent folder, in one query)."""
         if mail is None:
             return {}
         found: dict[str, str] = {}
-        for summary in mail.list_mail(folder="Sent", limit=200):
-            with contextlib.suppress(Exception):
-                for address in mail.read(summary.id).to:
-                    name, addr = parseaddr(str(address))
-                    if addr:
-                        found.setdefault(addr.lower(), name or addr)
+        for address in mail.mail.sent_recipients(user_id):
+            name, addr = parseaddr(address)
+            if addr:
+                found.setdefault(addr.lower(), name or addr)
         return found
 
     def contacts() -> dict[str, str]:
@@ -128,9 +139,51 @@ def build_organizer(store: Store, clock: Clock, user_id: int, *, user_name: str,
             return "I read it through and found nothing to change."
         return f"{render_changes(result)}\n\nWith those changes:\n{result.corrected}"
 
-    return Organizer(registry, Approvals(store, user_id, clock), backend, clock,
-                     user_name=user_name, style_note=style_note, contacts=contacts,
-                     correspondents=correspondents, proofread=proofread)
+    organizer = Organizer(registry, Approvals(store, user_id, clock), backend, clock,
+                          user_name=user_name, style_note=style_note, contacts=contacts,
+                          correspondents=correspondents, proofread=proofread, services=services)
+    organizer.makers = _makers(store, clock, user_id, user_name=user_name, backend=backend,
+                               services=services, organizer=organizer, remember=remember)
+    return organizer
+
+
+def _makers(store: Store, clock: Clock, user_id: int, *, user_name: str, backend: ChatBackend,
+            services: Services, organizer: Organizer,
+            remember: Callable[[str], list[str]] | None) -> list[object]:
+    """Letters and the book, music: where this person's files can be written."""
+    makers: list[object] = []
+    if services.out_dir is None:
+        return makers
+    try:
+        from os1.tools.letters.service import LetterService
+        from os1.tools.letters.turns import LetterTurns
+
+        letters = LetterService(store, user_id, clock, backend=backend,
+                                out_dir=services.out_dir / "letters", user_name=user_name,
+                                remember=remember)
+        makers.append(LetterTurns(letters, organizer))
+    except ImportError as exc:  # the letters extra isn't installed
+        log.info("letters unavailable: %s", exc)
+    if services.music is not None:
+        from os1.tools.music.turns import MusicTurns
+
+        makers.append(MusicTurns(services.music))
+    return makers
+
+
+def memory_recall(memory: Any) -> Callable[[str], list[str]] | None:
+    """What the companion remembers about a name, as short lines (for writing letters)."""
+    if memory is None:
+        return None
+
+    def remember(name: str) -> list[str]:
+        try:
+            return [hit.memory.content for hit in memory.recall(name, limit=6)]
+        except Exception:  # a help for writing, never a reason not to write
+            log.warning("recall for a letter failed", exc_info=True)
+            return []
+
+    return remember
 
 
 def secret_box(data_dir: Path) -> SecretBox:

@@ -112,6 +112,52 @@ def read_intent(text: str) -> Intent | None:
     return None
 
 
+_REVISION = re.compile(
+    r"^\s*(?:(?:can you |could you |please |now )*(?:make it|make the letter|a (?:bit|little|touch)|"
+    r"much|more|less|slightly)\s+)?(warmer|colder|shorter|longer|funnier|simpler|softer|sweeter|"
+    r"more \w+|less \w+|formal|informal)\b"
+    r"|^\s*(?:can you |could you |please |now |and )*(mention|add|include|remove|drop|cut|leave out|"
+    r"say|change|end (?:it )?with|start (?:it )?with|sign (?:it|off)|don't mention|take out|"
+    r"tell (?:her|him|them)|rewrite|reword|tone (?:it )?down)\b", re.I)
+
+
+def read_making_intent(text: str, *, letter_open: bool = False) -> Intent | None:
+    """Letters, the book and music, from the person's own words. ``letter_open``: a letter
+    was being worked on just now (so "warmer" or "mention the dog" is about it)."""
+    t = " ".join(text.split())
+    low = t.lower()
+    if re.search(r"\bsend\b.*\b(book|manuscript)\b", low) or re.search(
+            r"\b(book|manuscript)\b.*\bto (a |the |my )?(publisher|editor|agent)", low):
+        return Intent("book_send", act=True, query=t)
+    if re.search(r"\b(book|collection|anthology|volume)\b", low) and re.search(
+            r"\b(make|gather|put together|compile|create|collect|turn|bind|build|assemble|"
+            r"best of)\b", low) and re.search(r"\bletters?\b|best of", low):
+        return Intent("book_make", query=t)
+    if re.search(r"\b(compose|write|make|play|create|improvise)\b.{0,40}\b(something|a piece|"
+                 r"music|song|melody|tune|piano)\b", low) and re.search(
+            r"\b(moment|music|piano|piece|song|melody|tune|for us|for this|for me|about us)\b",
+            low) and not re.search(r"\b(letter|e-?mail|mail|note)\b", low):
+        return Intent("music_compose", query=t)
+    if re.search(r"\b(my|the) (music|pieces|songs)\b", low) and re.search(
+            r"\b(list|show|what|which|play)\b", low):
+        return Intent("music_list", query=t)
+    if re.search(r"\b(write|draft|compose|pen|help me write|do)\b.{0,60}\bletter\b", low) and \
+            not re.search(r"\b(e-?mail|cover letter)\b", low):
+        return Intent("letter_write", query=t)
+    if re.search(r"\b(my|the|all) letters\b|\bletter library\b", low) and re.search(
+            r"\b(list|show|what|which|how many|see)\b", low):
+        return Intent("letters_list", query=t)
+    if re.search(r"\bhand-?writ|\bhandwriting\b|\bin ink\b|\bon paper\b", low) and (
+            letter_open or "letter" in low):
+        return Intent("letter_handwrite", query=t)
+    if letter_open and re.search(r"\b(proof-?read|spell-?check|check (the |its )?(spelling|"
+                                 r"grammar))\b", low) and not re.search(r":\s*\S.{10,}", t):
+        return Intent("letter_proofread", query=t)
+    if letter_open and len(t) <= 200 and _REVISION.search(t):
+        return Intent("letter_revise", query=t)
+    return None
+
+
 def answer_to_proposal(text: str) -> str | None:
     """'yes' / 'no' to the proposal just shown: 'approve' | 'decline' | None."""
     if YES.match(text):

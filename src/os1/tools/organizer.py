@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,10 +26,12 @@ from pydantic import BaseModel, Field
 
 from os1.clock import Clock
 from os1.errors import Os1Error
+from os1.events import Made
 from os1.llm.base import ChatBackend, ChatMessage, complete, complete_structured
 from os1.tools.approvals import Approvals, Proposal
 from os1.tools.base import Preview, ToolRegistry
-from os1.tools.intents import Intent, addresses_in, links_in, read_intent
+from os1.tools.calendar.when import day_range, when
+from os1.tools.intents import Intent, addresses_in, links_in, read_intent, read_making_intent
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +48,8 @@ class Outcome:
     instruction: str | None = None
     reply: str | None = None
     proposals: list[Proposal] = field(default_factory=list)
-    notices: list[str] = field(default_factory=list)
     tools: list[str] = field(default_factory=list)
+    made: list[Made] = field(default_factory=list)  # letters, pages, books, music
 
 
 def fence(title: str, body: str, *, user_name: str) -> str:
@@ -60,15 +62,15 @@ def fence(title: str, body: str, *, user_name: str) -> str:
 
 
 def render(result: Any) -> str:
-    """A read tool's result as text for the note (dataclasses with render/summary, lists)."""
+    """A read tool's result as text for the note: an overview's as_text, events, mails,
+    file passages, lists of them."""
     if result is None:
         return "(nothing)"
     if isinstance(result, str):
         return result
-    for attr in ("render", "as_text", "prompt_text"):
-        method = getattr(result, attr, None)
-        if callable(method):
-            return str(method())
+    as_text = getattr(result, "as_text", None)
+    if callable(as_text):
+        return str(as_text())
     if isinstance(result, list | tuple):
         return "\n".join(render(r) for r in result) or "(nothing found)"
     if isinstance(result, dict) and isinstance(result.get("text"), str):
@@ -134,7 +136,8 @@ class Organizer:
                  style_note: Callable[[], str | None] | None = None,
                  contacts: Callable[[], dict[str, str]] | None = None,
                  correspondents: Callable[[], dict[str, str]] | None = None,
-                 proofread: Callable[[str], Any] | None = None) -> None:
+                 proofread: Callable[[str], Awaitable[str]] | None = None,
+                 services: Any = None, makers: list[Any] | None = None) -> None:
         self.registry = registry
         self.approvals = approvals
         self.backend = backend
@@ -146,6 +149,10 @@ class Organizer:
         # an action may send to.
         self.correspondents = correspondents or self.contacts
         self.proofread = proofread
+        self.services = services  # os1.tools.factory.Services: for surfaces (reminders, files)
+        # Letters and the book, music (os1.tools.letters.turns, os1.tools.music.turns): each
+        # has ``kinds`` (the intents it answers) and ``handle``.
+        self.makers = makers or []
 
     def has(self, *names: str) -> bool:
         return all(n in self.registry for n in names)
@@ -154,6 +161,17 @@ class Organizer:
     async def handle(self, text: str, message_id: int, *,
                      earlier: list[str] | None = None) -> Outcome | None:
         """The organizer's part of a turn, or None when the message isn't for it."""
+        making = await self._making_intent(text)
+        if making is not None:
+            for maker in self.makers:
+                if making.kind in maker.kinds:
+                    try:
+                        made: Outcome | None = await maker.handle(making, text, message_id,
+                                                                  earlier or [])
+                    except Os1Error as exc:
+                        return Outcome(reply=f"{exc.what} {exc.fix}".strip())
+                    return made
+            return _not_set_up(making.kind)
         intent = read_intent(text)
         if intent is None:
             return None
@@ -165,6 +183,18 @@ class Organizer:
         except Os1Error as exc:
             return Outcome(reply=f"{exc.what} {exc.fix}".strip())
         return outcome
+
+    async def _making_intent(self, text: str) -> Intent | None:
+        import asyncio
+
+        def letter_open() -> bool:
+            return any(getattr(m, "letter_open", lambda: False)() for m in self.makers)
+
+        if read_making_intent(text) is not None:
+            return read_making_intent(text)
+        if not self.makers or len(text) > 200:
+            return None
+        return read_making_intent(text, letter_open=await asyncio.to_thread(letter_open))
 
     async def _read_tool(self, name: str, **args: Any) -> Any:
         return await self.registry.run_read(name, args)
@@ -192,11 +222,10 @@ class Organizer:
             return _not_connected("mail")
         category = intent.extra.get("category")
         if category and self.has("list_mail") and not intent.query:
-            result = await self._read_tool("list_mail", **_fit(self.registry, "list_mail", {
-                "folder": "INBOX", "category": category, "limit": 20}))
+            result = await self._read_tool("list_mail", folder="INBOX", category=category,
+                                          limit=20)
         else:
-            result = await self._read_tool("search_mail", **_fit(self.registry, "search_mail",
-                                                                 {"query": intent.query}))
+            result = await self._read_tool("search_mail", query=intent.query)
         return Outcome(note=self._note(f"Emails os1 found for “{intent.query or category}”:",
                                        result), tools=["search_mail"],
                        instruction=f"Answer {self.user_name}'s question from the emails above, "
@@ -207,8 +236,7 @@ class Organizer:
         if not self.has("whats_on"):
             return _not_connected("calendar")
         start, end, label = day_range(text, self.clock.now())
-        result = await self._read_tool("whats_on", **_fit(self.registry, "whats_on", {
-            "start": start.isoformat(), "end": end.isoformat(), "date": start.date().isoformat()}))
+        result = await self._read_tool("whats_on", start=start.isoformat(), end=end.isoformat())
         events = list(result) if isinstance(result, list | tuple) else []
         if not events:
             when_said = label if label in ("today", "tomorrow") else f"on {label}"
@@ -225,12 +253,10 @@ class Organizer:
                           earlier: list[str]) -> Outcome | None:
         if not self.has("search_files"):
             return _not_connected("files")
-        found = await self._read_tool("search_files", **_fit(self.registry, "search_files",
-                                                             {"query": intent.query}))
+        found = await self._read_tool("search_files", query=intent.query)
         files = None
         if self.has("find_file"):
-            files = await self._read_tool("find_file", **_fit(self.registry, "find_file",
-                                                            {"description": intent.query}))
+            files = await self._read_tool("find_file", description=intent.query)
         body = render(files) + "\n\n" + render(found) if files else render(found)
         return Outcome(note=fence(f"From {self.user_name}'s files, for “{intent.query}”:", body,
                                   user_name=self.user_name),
@@ -245,9 +271,7 @@ class Organizer:
         if not target or self.proofread is None:
             return Outcome(reply="Paste what you'd like me to proofread after a colon, like "
                                  "“proofread: …”.")
-        checked = await _maybe_await(self.proofread(target))
-        shown = getattr(checked, "rendered", None) or render(checked)
-        return Outcome(reply=str(shown))
+        return Outcome(reply=await self.proofread(target))
 
     # -- acting (proposals) ----------------------------------------------------------------
     async def _propose(self, tool: str, args: dict[str, Any], *, text: str, message_id: int,
@@ -350,11 +374,8 @@ class Organizer:
         return _proposed(proposal, "Here's the email I'd send. Shall I send it?")
 
     async def _find_mail(self, which: str) -> Any:
-        found = await self._read_tool("search_mail", **_fit(self.registry, "search_mail",
-                                                            {"query": which, "limit": 5}))
-        items = list(found) if isinstance(found, list | tuple) else list(
-            getattr(found, "messages", None) or getattr(found, "items", None) or [])
-        return items
+        found = await self._read_tool("search_mail", query=which, limit=5)
+        return list(found)
 
     async def _mail_reply(self, intent: Intent, text: str, message_id: int,
                           earlier: list[str]) -> Outcome | None:
@@ -416,8 +437,8 @@ class Organizer:
         ids = [int(i) for c in cleanup for i in (_field(c, "ids", "mail_ids") or [])]
         if not ids and "newsletter" in text.lower() and self.has("list_mail"):
             # They asked for the newsletters, not only the old ones.
-            letters = await self._read_tool("list_mail", **_fit(self.registry, "list_mail", {
-                "folder": "INBOX", "category": "newsletter", "limit": 100}))
+            letters = await self._read_tool("list_mail", folder="INBOX", category="newsletter",
+                                           limit=100)
             ids = [int(_field(m, "id")) for m in letters]
             cleanup = [{"description": f"{len(ids)} newsletter{'s' if len(ids) != 1 else ''} "
                                        "in your inbox"}] if ids else []
@@ -467,10 +488,8 @@ class Organizer:
         return _proposed(proposal, "Shall I put it in your calendar?")
 
     async def _find_event(self, which: str) -> Any:
-        found = await self._read_tool("find_event", **_fit(self.registry, "find_event",
-                                                           {"query": which}))
-        items = list(found) if isinstance(found, list | tuple) else []
-        return items[0] if items else None
+        found = await self._read_tool("find_event", query=which)
+        return found[0] if found else None
 
     async def _calendar_move(self, intent: Intent, text: str, message_id: int,
                              earlier: list[str]) -> Outcome | None:
@@ -524,6 +543,13 @@ def _not_connected(what: str) -> Outcome:
     return Outcome(reply=f"I can't see your {what} yet. Connect it with: {how}.")
 
 
+def _not_set_up(kind: str) -> Outcome:
+    what = "music" if kind.startswith("music") else "letters and books"
+    extra = "music" if what == "music" else "letters"
+    return Outcome(reply=f"I can't make {what} here yet: that part of os1 isn't installed. "
+                         f"Install it with: pip install 'os1[{extra}]' (./run.sh does).")
+
+
 def _field(item: Any, *names: str) -> Any:
     for name in names:
         if isinstance(item, dict) and name in item:
@@ -531,12 +557,6 @@ def _field(item: Any, *names: str) -> Any:
         if hasattr(item, name):
             return getattr(item, name)
     return None
-
-
-def _fit(registry: ToolRegistry, name: str, args: dict[str, Any]) -> dict[str, Any]:
-    """Keep only the arguments this tool takes (the tools' signatures differ a little)."""
-    wanted = set(registry.get(name).parameters.get("properties", {}))
-    return {k: v for k, v in args.items() if k in wanted}
 
 
 def _best_match(items: list[Any], which: str) -> Any:
@@ -567,64 +587,3 @@ def _moment(value: Any) -> datetime | None:
 def _subject_from(points: str) -> str:
     words = points.split()
     return " ".join(words[:6]).rstrip(".,") or "Hello"
-
-
-async def _maybe_await(value: Any) -> Any:
-    if hasattr(value, "__await__"):
-        return await value
-    return value
-
-
-def when(words: str, now: datetime) -> datetime | None:
-    """'Friday at 3pm', 'tomorrow 10:30' → an aware datetime in the local time zone."""
-    import dateparser
-
-    local = now.astimezone()
-    cleaned = re.sub(r"^(on|at|for|to|by)\s+", "", words.strip(), flags=re.I)
-    settings = {"RELATIVE_BASE": local.replace(tzinfo=None), "PREFER_DATES_FROM": "future",
-                "RETURN_AS_TIMEZONE_AWARE": False}
-    try:
-        parsed = dateparser.parse(cleaned, languages=["en"], settings=settings)  # type: ignore[arg-type]
-    except (ValueError, OverflowError, TypeError):
-        parsed = None
-    if parsed is None:
-        from dateparser.search import search_dates
-
-        try:
-            found = search_dates(cleaned, languages=["en"], settings=settings)  # type: ignore[arg-type]
-        except (ValueError, OverflowError, TypeError):
-            found = None
-        parsed = found[-1][1] if found else None
-    if parsed is None:
-        return None
-    return parsed.replace(tzinfo=local.tzinfo)
-
-
-_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-
-
-def day_range(text: str, now: datetime) -> tuple[datetime, datetime, str]:
-    """The local day (or week) a calendar question is about: start, end, and how to say it."""
-    local = now.astimezone()
-    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    low = text.lower()
-    if "tomorrow" in low:
-        start = midnight + timedelta(days=1)
-        return start, start + timedelta(days=1), "tomorrow"
-    if re.search(r"\b(this|the|next) week\b|\bmy week\b", low):
-        start = midnight + timedelta(days=7) if "next week" in low else midnight
-        return start, start + timedelta(days=7), "the next seven days"
-    for i, day in enumerate(_DAYS):
-        if re.search(rf"\b{day}\b", low):
-            ahead = (i - local.weekday()) % 7
-            if "next" in low and ahead == 0:
-                ahead = 7
-            start = midnight + timedelta(days=ahead)
-            return start, start + timedelta(days=1), f"{day.title()} {start:%d %B}"
-    explicit = re.search(r"\b(on|for)\s+(.+?)[?.!]*$", text, re.I)
-    if explicit:
-        parsed = when(explicit.group(2), now)
-        if parsed is not None:
-            start = parsed.replace(hour=0, minute=0, second=0, microsecond=0)
-            return start, start + timedelta(days=1), f"{start:%A %d %B}"
-    return midnight, midnight + timedelta(days=1), "today"

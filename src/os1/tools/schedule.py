@@ -33,14 +33,15 @@ class ReminderWatch:
     """Says due reminders through ``say`` (which returns once it has been shown/spoken)."""
 
     def __init__(self, reminders: Any, clock: Clock, surface: str,
-                 say: Callable[[ReminderEvent], Awaitable[None] | None]) -> None:
+                 say: Callable[[ReminderEvent], Awaitable[None] | None], *,
+                 idle_seconds: float = POLL_SECONDS) -> None:
         self.reminders = reminders
         self.clock = clock
         self.surface = surface
         self.say = say
-        # A server watches everyone with an open tab: without upcoming events, it looks
-        # again only every few minutes.
-        self.idle_sleep_long = False
+        # How long to wait when nothing is coming up. A server watches everyone with an
+        # open tab, so it looks again only every few minutes (IDLE_SECONDS).
+        self.idle_seconds = idle_seconds
 
     def _claim_due(self, *, missed: bool) -> list[ReminderEvent]:
         found = self.reminders.missed() if missed else self.reminders.due()
@@ -65,7 +66,7 @@ class ReminderWatch:
             next_at = await asyncio.to_thread(self.reminders.next_due_at)
         except Exception:
             next_at = None
-        wait = IDLE_SECONDS if self.idle_sleep_long else POLL_SECONDS
+        wait = self.idle_seconds
         if next_at is not None:
             wait = min(POLL_SECONDS, max(0.0, (next_at - self.clock.now()).total_seconds()))
         await asyncio.sleep(max(0.2, wait))

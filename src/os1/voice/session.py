@@ -33,8 +33,8 @@ import numpy as np
 from os1.companion import Companion
 from os1.emotion.prosody import analyse
 from os1.errors import AudioError, Os1Error
-from os1.events import Done, Emotion, Error, Event, Notice, TextDelta
-from os1.voice.audio import FRAME, FRAME_SECONDS, RATE, Framer, rms
+from os1.events import Done, Emotion, Error, Event, Made, Notice, TextDelta
+from os1.voice.audio import FRAME, FRAME_SECONDS, RATE, Framer, read_wav, rms
 from os1.voice.echo import EchoGate
 from os1.voice.sentences import SentenceSplitter
 from os1.voice.transports import Transport
@@ -472,6 +472,7 @@ class VoiceSession:
         pieces: asyncio.Queue[str | None] = asyncio.Queue()
         speaker = asyncio.create_task(self._speaker(reply, pieces, ended_at))
         first_token = True
+        music: list[str] = []  # a piece os1 composed plays after the words introducing it
         try:
             async for event in events:
                 if isinstance(event, TextDelta):
@@ -488,6 +489,8 @@ class VoiceSession:
                               valence=event.valence, arousal=event.arousal)
                 elif isinstance(event, Notice):
                     self.emit("notice", event.text)
+                elif isinstance(event, Made) and event.files.get("audio"):
+                    music.append(event.files["audio"])
                 elif isinstance(event, Error):
                     what, _, fix = event.text.partition("\n")
                     self.emit("error", what, fix=fix)
@@ -499,6 +502,8 @@ class VoiceSession:
             reply.generating = False
             await pieces.put(None)
             await speaker
+            for path in music:
+                await self._play_music(reply, path)
             # The device's thread moves the playback position; there's nothing to wait on.
             while not self._hung_up and (  # noqa: ASYNC110
                     self.transport.played_s < self.transport.queued_s - 1e-3 or reply.paused_at):
@@ -535,6 +540,20 @@ class VoiceSession:
                 marker = asyncio.create_task(self._mark_first_audio(begin, ended_at))
                 self._background.add(marker)  # (a task nobody holds can be collected)
                 marker.add_done_callback(self._background.discard)
+
+    async def _play_music(self, reply: _Reply, path: str) -> None:
+        """Play a composed piece like speech: barge-in and Stop cut it off the same way."""
+        if reply.cut or self._hung_up:
+            return
+        try:
+            samples, rate = await asyncio.to_thread(read_wav, path)
+        except Os1Error as exc:
+            self.emit("error", exc.what, fix=exc.fix)
+            return
+        self.emit("music", path, audio_s=len(samples) / rate)
+        begin = self.transport.queued_s
+        self.transport.play(samples, rate)
+        reply.pieces.append(_Piece("", begin, self.transport.queued_s))
 
     async def _mark_first_audio(self, begin: float, ended_at: float) -> None:
         """Report when the first sample actually left the speaker."""

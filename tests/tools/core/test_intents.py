@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from os1.tools.calendar.when import day_range, when
 from os1.tools.intents import addresses_in, answer_to_proposal, links_in, read_intent
-from os1.tools.organizer import day_range, fence, when
+from os1.tools.organizer import fence
 
 
 @pytest.mark.parametrize(("text", "kind", "act"), [

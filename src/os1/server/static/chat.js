@@ -127,6 +127,7 @@ export class Chat {
       case "tool_proposal": this.proposal(event); break;
       case "tool_result": this.proposalResult(event); break;
       case "reminder": this.addLine("reminder", event.text); break;
+      case "made": this.made(event); break;
       case "error":
         this.voice.errorArrived();
         this.endReply("cut off");
@@ -253,6 +254,33 @@ export class Chat {
 
   /** Notices and errors sit in the conversation, where they happened. */
   /** An action waiting for approval, shown whole (recipients, subject, body, every item). */
+  /** Something os1 made: a letter's handwritten page, a book, a piece of music. Files are
+   *  fetched through the person's own routes (the event carries no paths). */
+  made(event) {
+    const files = event.files || [];
+    const links = [];
+    let player = null;
+    if (event.kind === "music") {
+      player = h("audio", { controls: true, preload: "none", src: `/api/music/${event.id}/wav`,
+                            "data-testid": "made-audio" });
+      links.push(h("a", { href: `/api/music/${event.id}/mid`, download: "" }, "MIDI"));
+    } else if (event.kind === "book") {
+      for (const fmt of ["pdf", "epub"]) {
+        if (files.includes(fmt)) links.push(h("a", { href: `/api/books/${event.id}/${fmt}`, download: "" },
+                                              fmt.toUpperCase()));
+      }
+    } else if (event.kind === "letter" || event.kind === "handwritten") {
+      links.push(h("a", { href: `/api/letters/${event.id}/handwritten?format=pdf`, target: "_blank" },
+                   "Handwritten PDF"),
+                 h("a", { href: `/api/letters/${event.id}/handwritten?format=png`, target: "_blank" },
+                   "PNG"));
+    }
+    const label = event.kind === "music" ? `♪ ${event.title}` : event.title;
+    this.append(h("li", { class: `line line-made made-${event.kind}`, "data-testid": "chat-made",
+                          "data-kind": event.kind },
+      h("span", { class: "made-title" }, label), player, h("span", { class: "made-links" }, links)));
+  }
+
   proposal(event) {
     if (document.querySelector(`[data-proposal="${event.proposal_id}"]`)) return;
     const status = h("span", { class: "proposal-status", "data-testid": "proposal-status" });

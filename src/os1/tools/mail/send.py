@@ -19,6 +19,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from typing import Any
 
+from os1.errors import InputError
 from os1.tools.mail.accounts import MailError, ServerSettings, explain
 
 _ADDRESS = re.compile(r"^[^@\s<>]+@[^@\s<>]+$")
@@ -60,6 +61,31 @@ def build_message(*, sender: str, to: list[str], subject: str, body: str,
         msg["References"] = " ".join(chain[-20:])
     msg.set_content(body)
     return msg
+
+
+MAX_ATTACHMENTS_BYTES = 25 * 1024 * 1024  # what most mail servers accept in one message
+
+
+def attach_file(msg: EmailMessage, path: str) -> None:
+    """Attach a file os1 made (a book's PDF or EPUB), typed by its name."""
+    import mimetypes
+    from pathlib import Path
+
+    file = Path(path)
+    if not file.is_file():
+        raise InputError(f"The attachment {file.name} isn't there any more ({file}).",
+                         "Make it again, then ask me to send it.")
+    size = file.stat().st_size + sum(len(p.get_payload(decode=True) or b"")
+                                     for p in msg.iter_attachments())
+    if size > MAX_ATTACHMENTS_BYTES:
+        raise InputError(f"The attachments come to {size // (1024 * 1024)} MB; mail servers "
+                         f"take about {MAX_ATTACHMENTS_BYTES // (1024 * 1024)} MB.",
+                         "Send fewer files, or share a link you made yourself.")
+    kind = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+    if file.suffix.lower() == ".epub":
+        kind = "application/epub+zip"
+    main, _, sub = kind.partition("/")
+    msg.add_attachment(file.read_bytes(), maintype=main, subtype=sub, filename=file.name)
 
 
 def reply_subject(subject: str) -> str:

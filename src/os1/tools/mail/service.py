@@ -287,15 +287,19 @@ class MailService:
         return account.address or account.username
 
     def draft(self, to: list[str], subject: str, body: str, cc: list[str] | None = None,
-              account_id: int | None = None) -> tuple[Account, Any]:
+              account_id: int | None = None,
+              attachments: list[str] | None = None) -> tuple[Account, Any]:
         account = self.mail.account(self.user_id, account_id) if account_id is not None \
             else self._default_account()
         to = smtp.check_addresses(to, "To")
         cc = smtp.check_addresses(cc or [], "Cc")
         if not to:
             raise InputError("The message has no recipient.", "Say who it should go to.")
-        return account, smtp.build_message(sender=self._sender(account), to=to, subject=subject,
-                                           body=body, cc=cc, when=self.clock.now())
+        msg = smtp.build_message(sender=self._sender(account), to=to, subject=subject,
+                                 body=body, cc=cc, when=self.clock.now())
+        for path in attachments or []:
+            smtp.attach_file(msg, path)
+        return account, msg
 
     def draft_reply(self, mail_id: int, body: str) -> tuple[Account, Any]:
         original = self.read(mail_id)
@@ -346,8 +350,9 @@ class MailService:
         return SendResult(str(msg["Message-ID"]), recipients, sent_copy)
 
     def send(self, to: list[str], subject: str, body: str, cc: list[str] | None = None,
-             account_id: int | None = None) -> SendResult:
-        account, msg = self.draft(to, subject, body, cc, account_id)
+             account_id: int | None = None,
+             attachments: list[str] | None = None) -> SendResult:
+        account, msg = self.draft(to, subject, body, cc, account_id, attachments)
         return self.send_message(account, msg)
 
     def reply(self, mail_id: int, body: str) -> SendResult:

@@ -539,3 +539,13 @@ class MailStore:
             mail_messages.c.user_id == user_id, mail_folders.c.role == "sent",
             mail_messages.c.body_fetched.is_(True)).order_by(mail_messages.c.sent_at.desc()).limit(limit))
         return [r[0] for r in rows]
+
+    def sent_recipients(self, user_id: int, limit: int = 500) -> list[str]:
+        """Everyone on To/Cc of the person's newest sent mail (the people they write to)."""
+        rows = self.store._read(select(mail_messages.c.to_addrs, mail_messages.c.cc_addrs)
+                                .select_from(mail_messages.join(
+                                    mail_folders, mail_folders.c.id == mail_messages.c.folder_id))
+                                .where(mail_messages.c.user_id == user_id,
+                                       mail_folders.c.role == "sent")
+                                .order_by(mail_messages.c.sent_at.desc()).limit(limit))
+        return [str(a) for to, cc in rows for a in [*(to or []), *(cc or [])]]

@@ -92,15 +92,22 @@ class MailTools:
     # -- act -----------------------------------------------------------------------------
     @tool("act", preview="_preview_send_email")
     def send_email(self, to: list[str], subject: str, body: str,
-                   cc: list[str] | None = None) -> str:
+                   cc: list[str] | None = None, attachments: list[str] | None = None) -> str:
         """Send a new email (shown to the person in full and sent only after they approve)."""
-        result = self.service.send(to, subject, body, cc)
+        result = self.service.send(to, subject, body, cc, attachments=attachments)
         return f"Sent to {', '.join(result.recipients)}."
 
     def _preview_send_email(self, to: list[str], subject: str, body: str,
-                            cc: list[str] | None = None) -> Preview:
-        account, msg = self.service.draft(to, subject, body, cc)
-        return _message_preview("Send an email", account.address, msg)
+                            cc: list[str] | None = None,
+                            attachments: list[str] | None = None) -> Preview:
+        account, msg = self.service.draft(to, subject, body, cc, attachments=attachments)
+        preview = _message_preview("Send an email", account.address, msg)
+        if not attachments:
+            return preview
+        # Every file, with a fingerprint: approving sends exactly these bytes (a file changed
+        # since shows a new card instead).
+        return Preview(preview.title, preview.fields, preview.body,
+                       [_attachment_line(p) for p in attachments])
 
     @tool("act", preview="_preview_reply_to")
     def reply_to(self, mail_id: int, body: str) -> str:
@@ -167,6 +174,15 @@ class MailTools:
                        {}, "", lines)
 
 
+def _attachment_line(path: str) -> str:
+    import hashlib
+    from pathlib import Path
+
+    data = Path(path).read_bytes()
+    return (f"Attached: {Path(path).name} ({max(1, len(data) // 1024):,} KB, sha256 "
+            f"{hashlib.sha256(data).hexdigest()[:12]}) from {path}")
+
+
 def _message_preview(title: str, sender: str, msg: Any) -> Preview:
     fields = {"From": sender, "To": str(msg["To"])}
     if msg["Cc"]:
@@ -174,4 +190,5 @@ def _message_preview(title: str, sender: str, msg: Any) -> Preview:
     fields["Subject"] = str(msg["Subject"])
     if msg["In-Reply-To"]:
         fields["In-Reply-To"] = str(msg["In-Reply-To"])
-    return Preview(title, fields, msg.get_content())
+    body = msg.get_body(preferencelist=("plain",)) if msg.is_multipart() else msg
+    return Preview(title, fields, body.get_content() if body is not None else "")
