@@ -550,3 +550,31 @@ def test_speaking_into_the_page_reaches_the_companion_and_its_voice_comes_back(
         assert not tab.errors, tab.errors
     finally:
         chromium.close()
+
+
+def test_music_made_in_the_chat_plays_in_the_page(
+        tabs: Any, sqlite_server: Any) -> None:
+    """A piece composed for the moment gets a player that really fetches and plays it."""
+    from playwright.sync_api import expect
+
+    script_model(sqlite_server.backend)
+    tab = tabs()
+    page = tab.page
+    sign_up_and_meet(tab, "music_person", [(a, None) for a, problem in GENESIS if not problem])
+    page.get_by_test_id("chat-input").fill("Write something for this moment: the night we met")
+    page.get_by_test_id("chat-send").click()
+    card = page.get_by_test_id("chat-made")
+    expect(card).to_have_attribute("data-kind", "music")
+    audio = page.get_by_test_id("made-audio")
+    expect(audio).to_be_visible()
+    # The browser fetches and decodes the piece (a real WAV from FluidSynth) and plays it.
+    page.evaluate("document.querySelector('[data-testid=made-audio]').muted = true")
+    page.evaluate("document.querySelector('[data-testid=made-audio]').play()")
+    _wait_until(page, lambda: page.evaluate(
+        "document.querySelector('[data-testid=made-audio]').currentTime") > 0.2,
+        "the piece to play")
+    duration = page.evaluate("document.querySelector('[data-testid=made-audio]').duration")
+    assert 55 <= duration <= 70
+    links = card.locator("a")
+    expect(links.first).to_have_text("MIDI")
+    assert _sideways_overflow(page) == 0
