@@ -213,3 +213,15 @@ def test_midi_reads_back_as_planned(mood: dict) -> None:
     pedal = [m for m in messages if m.type == "control_change" and m.control == 64]
     assert sum(m.value == 127 for m in pedal) == 2 * len(p.chords)
     assert abs(midi_seconds(data) - (p.seconds + RING_SECONDS)) < 0.05
+
+
+def test_a_long_or_foreign_moment_still_makes_a_midi_file() -> None:
+    """What it was for may be a long sentence, in any script, with emoji."""
+    from os1.tools.music.compose import Moment, compose
+    from os1.tools.music.midi import to_midi
+
+    moment = Moment(description="the night we walked along the beach and talked about "
+                                "everything and nothing until the sun came up again 🌅 שלום",
+                    valence=0.5, arousal=0.3, seconds=30, seed=3)
+    data = to_midi(compose(moment))
+    assert data.startswith(b"MThd")

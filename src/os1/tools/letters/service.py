@@ -144,7 +144,11 @@ class LetterService:
         letter = self.get(letter_id)
         folder = Path(out_dir or self.out_dir / "handwritten")
         stem = f"{letter.id}-{slug(letter.title)}-v{letter.version}"
-        return render_handwritten(letter.body, signature=letter.sender,
+        # The signature is drawn in the hand, larger: the typed name at the end goes.
+        lines = letter.body.rstrip().splitlines()
+        body = "\n".join(lines[:-1]).rstrip() if len(lines) > 1 and \
+            lines[-1].strip().lower() == letter.sender.lower() else letter.body
+        return render_handwritten(body, signature=letter.sender,
                                   out_pdf=folder / f"{stem}.pdf", out_png=folder / f"{stem}.png",
                                   hand=hand, seed=letter.id * 1000 + letter.version
                                   if seed is None else seed)

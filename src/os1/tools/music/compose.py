@@ -1,69 +1,66 @@
 """A short solo-piano piece for a moment, written by rule rather than by a model.
 
-The mood chooses the plan: mode (major when light, minor or dorian when heavy), tempo (from
-arousal), register, dynamics, the left hand's pattern and the meter (a broken waltz in 3/4 for
-tender moods). The form is real: four-bar phrases grouped A A' B A'' (more or fewer to fill the
-time), each ending on a half or authentic cadence, the last on a perfect authentic cadence
-(V7 → I) with a held tonic and a ritardando. The melody moves mostly by step, puts chord tones
-on strong beats, resolves its leaps and carries one motif through, repeated and varied.
-Everything comes from ``random.Random(seed)``: same moment and seed, same notes. The pure
-functions at the end (duration, last chord, range, notes out of key) are what tests check.
+The mood chooses the plan (``plan.py``: mode, key, tempo, meter, form, progressions, cadences,
+title); this writes the notes to it. The melody moves mostly by step, puts chord tones on strong
+beats, resolves its leaps and carries one motif through, repeated and varied; each phrase heads
+for its half or authentic cadence, the last for a held tonic under a ritardando. The left hand
+keeps the plan's pattern (block chords, arpeggio, Alberti bass or broken waltz) and the dynamics
+rise to the climax phrase and fall away. Everything comes from ``random.Random(seed)``: same
+moment and seed, same notes. The pure functions at the end (duration, last chord, range, notes
+out of key) are what tests check.
 """
 
 from __future__ import annotations
 
 import math
-import random
-import re
 from bisect import bisect_right
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-MIN_SECONDS, MAX_SECONDS, DEFAULT_SECONDS = 30.0, 90.0, 60.0
-PHRASE_BARS = 4
-MELODY_LIMITS = (55, 90)  # G3..F#6: what a right hand sings in, whatever the mood
+from os1.tools.music.plan import (
+    CHORDS,
+    DEFAULT_SECONDS,
+    DORIAN_SIGNATURE,
+    IN_KEY,
+    MAX_SECONDS,
+    MELODY_LIMITS,
+    MIN_SECONDS,
+    NEGATIVE,
+    PHRASE_BARS,
+    PITCH_CLASS,
+    POSITIVE,
+    PREDOMINANTS,
+    PROGRESSIONS,
+    RITARDANDO,
+    SCALES,
+    TENDER,
+    TONICS,
+    WARM,
+    WISTFUL,
+    Chord,
+    Moment,
+    Plan,
+    cadence_for,
+    choose_mode,
+    form_for,
+    is_bittersweet,
+    nominal_tempo,
+    normalise,
+    sketch,
+    title_for,
+)
+
+__all__ = [  # what moved to plan.py is still importable from here
+    "BASS_FLOOR", "CHORDS", "DEFAULT_SECONDS", "DORIAN_SIGNATURE", "HALF_CADENCE_RHYTHMS", "IN_KEY",
+    "MAX_SECONDS", "MELODY_LIMITS", "MIN_SECONDS", "MOVES", "NEGATIVE", "PHRASE_BARS", "PITCH_CLASS",
+    "POSITIVE", "PREDOMINANTS", "PROGRESSIONS", "RHYTHMS", "RITARDANDO", "SCALES", "TENDER", "TONICS",
+    "WARM", "WISTFUL", "Chord", "Moment", "Note", "Piece", "Plan", "bass", "cadence_for", "choose_mode",
+    "compose", "duration_seconds", "form_for", "is_bittersweet", "last_chord_is_tonic", "melody",
+    "melody_in_range", "nominal_tempo", "normalise", "notes_out_of_key", "phrase_velocities",
+    "seconds_at", "title_for", "tonic_pc",
+]
+
 BASS_FLOOR = 38  # D2: the lowest chord root; the left hand stays under the tune (≤ F4)
-
-PITCH_CLASS = {"C": 0, "C#": 1, "Db": 1, "D": 2, "Eb": 3, "E": 4, "F": 5, "F#": 6, "G": 7,
-               "Ab": 8, "A": 9, "Bb": 10, "B": 11}
-SCALES = {"major": (0, 2, 4, 5, 7, 9, 11), "minor": (0, 2, 3, 5, 7, 8, 10),
-          "dorian": (0, 2, 3, 5, 7, 9, 10)}
-# What counts as in the key: minor includes its raised leading tone (harmonic minor's V).
-IN_KEY = {"major": frozenset(SCALES["major"]), "minor": frozenset(SCALES["minor"]) | {11},
-          "dorian": frozenset(SCALES["dorian"])}
-TONICS = {"major": ("C", "D", "Eb", "F", "G", "A", "Bb"),
-          "minor": ("A", "D", "E", "C", "G", "B", "F#"),
-          "dorian": ("D", "A", "E", "G", "C")}
-# A dorian piece is written with the signature of the major key a whole tone below it.
-DORIAN_SIGNATURE = {"D": "C", "A": "G", "E": "D", "G": "F", "C": "Bb"}
-
-_MAJ, _MIN, _DIM = (0, 4, 7), (0, 3, 7), (0, 3, 6)
-_DOM7, _MIN7, _HDIM7 = (0, 4, 7, 10), (0, 3, 7, 10), (0, 3, 6, 10)
-# symbol: (scale degree of the root, semitones of the root above the tonic, intervals)
-CHORDS: dict[str, tuple[int, int, tuple[int, ...]]] = {
-    "I": (0, 0, _MAJ), "i": (0, 0, _MIN), "ii": (1, 2, _MIN), "ii7": (1, 2, _MIN7),
-    "ii°": (1, 2, _DIM), "iiø7": (1, 2, _HDIM7), "iii": (2, 4, _MIN), "III": (2, 3, _MAJ),
-    "IV": (3, 5, _MAJ), "iv": (3, 5, _MIN), "v": (4, 7, _MIN), "V": (4, 7, _MAJ),
-    "V7": (4, 7, _DOM7), "vi": (5, 9, _MIN), "VI": (5, 8, _MAJ), "bVI": (5, 8, _MAJ),
-    "VII": (6, 10, _MAJ), "V/V": (1, 2, _MAJ), "V/vi": (2, 4, _MAJ),
-}
-PROGRESSIONS: dict[str, dict[str, tuple[str, ...]]] = {
-    "major": {"I-vi-IV-V": ("I", "vi", "IV", "V"), "I-IV-vi-V": ("I", "IV", "vi", "V"),
-              "vi-IV-I-V": ("vi", "IV", "I", "V"), "ii-V-I": ("ii7", "V", "I", "I")},
-    "minor": {"i-VI-III-VII": ("i", "VI", "III", "VII"), "i-iv-VII-III": ("i", "iv", "VII", "III"),
-              "i-VI-iv-V": ("i", "VI", "iv", "V"), "ii°-V-i": ("iiø7", "V", "i", "i")},
-    "dorian": {"i-IV-VII-i": ("i", "IV", "VII", "i"), "i-VII-IV-i": ("i", "VII", "IV", "i"),
-               "i-ii-III-IV": ("i", "ii", "III", "IV"), "i-v-IV-i": ("i", "v", "IV", "i")},
-}
-PREDOMINANTS = {"ii", "ii7", "ii°", "iiø7", "IV", "iv", "vi", "VI", "bVI", "V/V"}
-
-POSITIVE = {"joy", "love", "admiration", "amusement", "approval", "caring", "excitement",
-            "gratitude", "optimism", "pride", "relief", "desire", "curiosity"}
-NEGATIVE = {"sadness", "grief", "remorse", "disappointment", "fear", "nervousness", "anger",
-            "annoyance", "disgust", "embarrassment", "disapproval", "confusion"}
-TENDER = {"love", "caring", "gratitude", "admiration", "desire", "relief"}
-WISTFUL = {"sadness", "grief", "remorse", "disappointment", "nervousness", "nostalgia"}
-WARM = {"love", "caring", "gratitude", "relief", "joy", "admiration", "optimism"}
 
 # One bar's rhythms (beats), by how busy the mood is.
 RHYTHMS: dict[int, dict[str, list[list[float]]]] = {
@@ -77,19 +74,6 @@ RHYTHMS: dict[int, dict[str, list[list[float]]]] = {
 }
 HALF_CADENCE_RHYTHMS = {4: [[2, 2], [1, 1, 2], [4]], 3: [[1, 2], [3]]}
 MOVES = [(1, 30), (-1, 30), (2, 10), (-2, 10), (0, 6), (3, 5), (-3, 5), (4, 2), (-4, 2)]
-RITARDANDO = ((2.0, 0.95), (1.5, 0.88), (1.0, 0.75))  # (bars before the end, tempo factor)
-
-
-@dataclass(frozen=True)
-class Moment:
-    """What a piece is for, and the feeling it should carry."""
-
-    description: str = ""  # "the night we walked on the beach"
-    valence: float = 0.0  # -1 (heavy) .. 1 (light)
-    arousal: float = 0.4  # 0 (still) .. 1 (stirred)
-    labels: list[str] = field(default_factory=list)  # "joy", "sadness", "love" …
-    seconds: float = DEFAULT_SECONDS  # 30..90; clamped, and the plan says so
-    seed: int = 0
 
 
 @dataclass(frozen=True)
@@ -101,36 +85,6 @@ class Note:
     hand: str  # right | left
     chromatic: bool = False  # deliberately outside the key (a borrowed or secondary chord)
 
-
-@dataclass(frozen=True)
-class Chord:
-    symbol: str  # roman numeral: "V7", "iv", "V/vi"
-    root: int  # semitones above the tonic
-    intervals: tuple[int, ...]
-    start: float  # beats
-    beats: float
-    phrase: int
-
-
-@dataclass(frozen=True)
-class Plan:
-    title: str
-    tonic: str  # "D"
-    mode: str  # major | minor | dorian
-    key_signature: str  # as MIDI/mido spell it: "D", "Bm"
-    tempo: float  # beats per minute before the ritardando
-    tempo_changes: list[tuple[float, float]]  # (beat, bpm), the first at beat 0
-    meter: tuple[int, int]  # (3, 4) or (4, 4)
-    form: list[str]  # ["A", "A'", "B", "A''"]
-    progressions: list[str]  # the library progression each phrase is built on
-    cadences: list[str]  # half | authentic | perfect, per phrase
-    accompaniment: str  # block chords | arpeggio | Alberti bass | broken waltz
-    melody_range: tuple[int, int]
-    climax_phrase: int
-    bittersweet: bool
-    motif: dict[str, list[float]]  # {"rhythm": […], "steps": […]}
-    seed: int
-    remarks: list[str]  # said to the person: "I kept it to 90 seconds …"
 
 
 @dataclass(frozen=True)
@@ -176,94 +130,6 @@ def compose(moment: Moment) -> Piece:
     return _Composer(moment).write()
 
 
-# -- choosing the plan ---------------------------------------------------------------------------
-def _finite(value: float, default: float) -> float:
-    return float(value) if isinstance(value, int | float) and math.isfinite(value) else default
-
-
-def normalise(moment: Moment) -> tuple[Moment, list[str]]:
-    """The moment with everything in range, and what was changed, in words for the person."""
-    remarks = []
-    seconds = _finite(moment.seconds, DEFAULT_SECONDS)
-    if seconds < MIN_SECONDS or seconds > MAX_SECONDS:
-        clamped = min(MAX_SECONDS, max(MIN_SECONDS, seconds))
-        remarks.append(f"You asked for {seconds:g} seconds; I made it {clamped:g}: my pieces are "
-                       f"{MIN_SECONDS:g} to {MAX_SECONDS:g} seconds long.")
-        seconds = clamped
-    labels = [str(label).strip().lower() for label in moment.labels if str(label).strip()]
-    return replace(moment, description=" ".join(str(moment.description).split()),
-                   valence=max(-1.0, min(1.0, _finite(moment.valence, 0.0))),
-                   arousal=max(0.0, min(1.0, _finite(moment.arousal, 0.4))),
-                   labels=labels, seconds=seconds), remarks
-
-
-def choose_mode(moment: Moment) -> str:
-    """Major when the feeling leans light; minor when heavy, dorian when heavy but stirred."""
-    labels = set(moment.labels)
-    lean = moment.valence + 0.15 * (len(labels & POSITIVE) - len(labels & NEGATIVE))
-    if lean >= -0.05:
-        return "major"
-    return "dorian" if moment.arousal >= 0.55 and moment.valence > -0.5 else "minor"
-
-
-def nominal_tempo(moment: Moment) -> float:
-    """56 bpm when still, about 132 when stirred; a little slower when heavy."""
-    return max(52.0, min(136.0, 56 + 76 * moment.arousal + 6 * moment.valence))
-
-
-def is_bittersweet(moment: Moment) -> bool:
-    labels = set(moment.labels)
-    return bool("bittersweet" in labels or "nostalgia" in labels
-                or (moment.valence >= 0 and labels & WISTFUL)
-                or (moment.valence < 0 and labels & WARM))
-
-
-def form_for(phrases: int) -> list[str]:
-    """A A' for a period, A B A' for three, then A A' B … A'' with returns for longer pieces."""
-    cycle = ["B", "B", "A", "C", "C", "A"]
-    letters = (["A", "A"][:max(phrases, 1)] if phrases <= 2 else ["A", "B", "A"] if phrases == 3
-               else ["A", "A"] + [cycle[i % len(cycle)] for i in range(phrases - 3)] + ["A"])
-    seen: dict[str, int] = {}
-    form = []
-    for letter in letters:
-        count = seen.get(letter, 0)
-        form.append(letter + ("'" * count if count <= 3 else str(count + 1)))
-        seen[letter] = count + 1
-    return form
-
-
-def cadence_for(index: int, form: list[str]) -> str:
-    """Phrases pair up as question (half cadence) and answer (authentic); a contrasting
-    phrase that leads back to A stays open; the last closes with a perfect authentic cadence."""
-    if index == len(form) - 1:
-        return "perfect"
-    leads_back = form[index][0] != "A" and form[index + 1][0] == "A"
-    return "authentic" if index % 2 == 1 and not leads_back else "half"
-
-
-def _fit_tempo(nominal: float, beats_per_bar: int, seconds: float) -> tuple[int, float]:
-    """The phrase count and tempo nearest the mood's tempo that make exactly ``seconds``."""
-    edges = [bars for bars, _ in RITARDANDO] + [0.0]
-    slowed = sum((edges[i] - edges[i + 1]) / factor for i, (_, factor) in enumerate(RITARDANDO))
-    fits = []
-    for phrases in range(2, 15):  # beats at the base tempo, the ritardando's bars stretched
-        beats = (phrases * PHRASE_BARS - edges[0] + slowed) * beats_per_bar
-        bpm = 60.0 * beats / seconds
-        fits.append((abs(math.log(bpm / nominal)) + (0.05 if phrases == 2 else 0.0), phrases, bpm))
-    _cost, phrases, bpm = min(fits)
-    return phrases, round(bpm, 1)
-
-
-def title_for(description: str, kind: str, tonic: str, mode: str) -> str:
-    text = description.strip().strip("\"'“”").rstrip(".!?,;: ")
-    text = re.sub(r"^(for|about)\s+", "", text, flags=re.IGNORECASE)
-    if not text:
-        return f"{kind} in {tonic} {mode}"
-    if len(text) > 100:
-        text = text[:100].rsplit(" ", 1)[0] + "…"
-    return f"{kind} for {text}"
-
-
 # -- writing it -----------------------------------------------------------------------------------
 class _Motif(NamedTuple):
     rhythm: list[float]
@@ -272,89 +138,20 @@ class _Motif(NamedTuple):
 
 class _Composer:
     def __init__(self, moment: Moment) -> None:
-        self.moment, remarks = normalise(moment)
-        m = self.moment
-        self.rng = rng = random.Random(m.seed)
-        self.mode = choose_mode(m)
-        self.tonic = rng.choice(TONICS[self.mode])
-        self.tonic_pc = PITCH_CLASS[self.tonic]
-        self.scale = SCALES[self.mode]
-        self.tonic_chord = "I" if self.mode == "major" else "i"
-        self.predominant = "iv" if self.mode == "minor" else "IV"
-        self.bittersweet = is_bittersweet(m) and self.mode != "dorian"
-        tender = bool(set(m.labels) & TENDER) and m.arousal < 0.6
-        self.beats = 3 if tender else 4
-        self.accompaniment = ("broken waltz" if tender else "block chords" if m.arousal < 0.3
-                              else "arpeggio" if m.arousal < 0.55 else "Alberti bass")
-        self.density = "calm" if m.arousal < 0.3 else "flowing" if m.arousal < 0.65 else "lively"
-        phrases, self.tempo = _fit_tempo(nominal_tempo(m), self.beats, m.seconds)
-        self.form = form_for(phrases)
-        self.cadences = [cadence_for(i, self.form) for i in range(phrases)]
-        lifts = [i for i, label in enumerate(self.form) if label[0] != "A"] or [phrases - 1]
-        self.climax = min(lifts, key=lambda i: (abs((i + 0.6) / phrases - 0.65), i))
-        low = 58 + round(6 * m.arousal)
-        self.range = (max(MELODY_LIMITS[0], low), min(MELODY_LIMITS[1], low + 20 + round(4 * m.arousal)))
+        s = self.sketch = sketch(moment)  # the plan's choices come first from the random stream
+        self.moment, self.rng, self.mode, self.beats = s.moment, s.rng, s.mode, s.beats
+        self.tonic_pc, self.scale, self.range = s.tonic_pc, s.scale, s.melody_range
+        self.accompaniment, self.density, self.total = s.accompaniment, s.density, s.total
+        self.form, self.cadences, self.climax, self.chords = s.form, s.cadences, s.climax, s.chords
         self.tonic_base = 60 + self.tonic_pc  # degree 0 of the melody
         # a semitone inside the range: a borrowed chord may raise or lower a degree by one
         self.d_lo = min(d for d in range(-14, 28) if self._plain_pitch(d) > self.range[0])
         self.d_hi = max(d for d in range(-14, 28) if self._plain_pitch(d) < self.range[1])
-        self.remarks = remarks
         self.notes: list[Note] = []
-        self.chords: list[Chord] = []
-        self.progressions: list[str] = []
-        kind = ("Nocturne" if re.search(r"\b(night|moon|stars?|evening|dark)\b", m.description, re.I)
-                else "Waltz" if tender else "Ballad" if self.mode == "dorian"
-                else ("Elegy" if m.arousal < 0.5 else "Prelude") if self.mode == "minor"
-                else "Song" if m.arousal >= 0.6 else "Reverie")
-        self.title = title_for(m.description, kind, self.tonic, self.mode)
-        self.total = len(self.form) * PHRASE_BARS * self.beats
         self.prev: int | None = None  # the melody's last scale degree
         self.last_move = 0
-        self._chord_starts: list[float] = []
-        self.motif = _Motif([], [])
-
-    # -- harmony --------------------------------------------------------------------------
-    def _harmony(self) -> None:
-        library = PROGRESSIONS[self.mode]
-        opening = [name for name, chords in library.items() if chords[0] == self.tonic_chord]
-        names = {"A": self.rng.choice(opening)}
-        rest = [name for name in library if name != names["A"]]
-        self.rng.shuffle(rest)
-        names["B"], names["C"] = rest[0], rest[1 % len(rest)]
-        B = self.beats
-        for index, (label, cadence) in enumerate(zip(self.form, self.cadences, strict=True)):
-            section = label[0]
-            name = names[section]
-            base = list(library[name])
-            self.progressions.append(name)
-            bars: list[list[tuple[str, float]]] = [[(c, float(B))] for c in base]
-            if cadence == "half":
-                if base[2] in ("V", "V7"):
-                    bars[2] = [(self.predominant, B)]
-                bars[3] = [("V", B)]
-                if self.bittersweet and self.mode == "major" and section != "A":
-                    bars[2] = [(bars[2][0][0], B - 2), ("V/V", 2)]  # a secondary dominant
-            else:
-                pre = base[2] if base[2] in PREDOMINANTS and base[2] != base[1] else self.predominant
-                if pre == base[1]:
-                    pre = "iiø7" if self.mode == "minor" else "ii"
-                if self.bittersweet and self.mode == "major":
-                    pre = "iv" if section == "A" else "V/V"
-                bars[2] = [(pre, B - 2), ("V7", 2)]
-                tonic = "I" if cadence == "perfect" and self.bittersweet else self.tonic_chord
-                bars[3] = [(tonic, B)]
-            if self.bittersweet and section != "A":
-                if self.mode == "major" and bars[1][0][0] == "vi":
-                    bars[0] = [(bars[0][0][0], B - 2 if B == 4 else 2), ("V/vi", 2 if B == 4 else 1)]
-                if self.mode == "minor":
-                    bars = [[("IV" if c == "iv" else c, n) for c, n in bar] for bar in bars]
-            start = float(index * PHRASE_BARS * B)
-            for bar in bars:
-                for symbol, beats in bar:
-                    _deg, root, intervals = CHORDS[symbol]
-                    self.chords.append(Chord(symbol, root, intervals, start, float(beats), index))
-                    start += beats
         self._chord_starts = [c.start for c in self.chords]
+        self.motif = _Motif([], [])
 
     def chord_at(self, beat: float) -> Chord:
         return self.chords[bisect_right(self._chord_starts, beat + 1e-9) - 1]
@@ -553,23 +350,12 @@ class _Composer:
         return Note(pitch, start, duration, self._velocity(start, hand), hand, out and deliberate)
 
     def write(self) -> Piece:
-        self._harmony()
         self._melody()
         self._accompany()
         notes = sorted(self.notes, key=lambda n: (n.start, n.hand != "right", -n.pitch))
-        changes = [(0.0, self.tempo)] + [(self.total - bars * self.beats, round(self.tempo * factor, 2))
-                                         for bars, factor in RITARDANDO]
-        m = self.moment
-        signature = (DORIAN_SIGNATURE[self.tonic] if self.mode == "dorian"
-                     else self.tonic + ("m" if self.mode == "minor" else ""))
-        plan = Plan(title=self.title, tonic=self.tonic, mode=self.mode, key_signature=signature,
-                    tempo=self.tempo, tempo_changes=changes, meter=(self.beats, 4), form=self.form,
-                    progressions=self.progressions, cadences=self.cadences,
-                    accompaniment=self.accompaniment, melody_range=self.range,
-                    climax_phrase=self.climax, bittersweet=self.bittersweet,
-                    motif={"rhythm": list(self.motif.rhythm), "steps": [float(s) for s in self.motif.steps]},
-                    seed=m.seed, remarks=self.remarks)
-        return Piece(plan, self.chords, notes, m)
+        plan = self.sketch.plan({"rhythm": list(self.motif.rhythm),
+                                 "steps": [float(s) for s in self.motif.steps]})
+        return Piece(plan, self.chords, notes, self.moment)
 
 
 def _ornamented(rhythm: list[float]) -> list[float]:

@@ -32,6 +32,9 @@ def _tick(beat: float) -> int:
 def _track(name: str, events: list[tuple[int, int, mido.Message]]) -> mido.MidiTrack:
     """A track from (absolute tick, order, message): at one tick, lower order goes first."""
     track = mido.MidiTrack()
+    # MIDI text is Latin-1 (mido writes it so): a title with "…", emoji or another script
+    # keeps what it can rather than failing the whole piece.
+    name = name.replace("…", "...").encode("latin-1", "replace").decode("latin-1")
     track.append(mido.MetaMessage("track_name", name=name, time=0))
     now = 0
     for tick, _order, message in sorted(events, key=lambda e: (e[0], e[1])):
