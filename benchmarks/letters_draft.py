@@ -35,6 +35,7 @@ from _common import (  # noqa: E402
 )
 
 from os1.clock import SystemClock  # noqa: E402
+from os1.errors import InputError  # noqa: E402
 from os1.tools.letters.service import LetterService  # noqa: E402
 
 REQUESTS = [
@@ -80,9 +81,13 @@ async def run(args) -> dict:  # type: ignore[no-untyped-def]
         if i < 3:
             between_runs(args)
             started = time.perf_counter()
-            revised = await service.revise(letter.id, "warmer")
-            revisions.append({"seconds": round(time.perf_counter() - started, 2),
-                              "chars": len(revised.body)})
+            try:
+                revised = await service.revise(letter.id, "warmer")
+                revisions.append({"seconds": round(time.perf_counter() - started, 2),
+                                  "chars": len(revised.body), "ok": True})
+            except InputError as exc:  # the model handed it back unchanged twice
+                revisions.append({"seconds": round(time.perf_counter() - started, 2),
+                                  "ok": False, "why": exc.what})
         if i == 0:
             sample = letter.body
     await backend.aclose()
@@ -93,7 +98,9 @@ async def run(args) -> dict:  # type: ignore[no-untyped-def]
         "draft_s": stats([d["seconds"] for d in drafts], 2),
         "draft_words": stats([d["words"] for d in drafts], 0),
         "draft_tokens_written": stats([d["tokens_written"] for d in drafts], 0),
-        "revise_warmer_s": stats([r["seconds"] for r in revisions], 2),
+        "revise_warmer_s": stats([r["seconds"] for r in revisions if r["ok"]], 2),
+        "revisions_failed": sum(1 for r in revisions if not r["ok"]),
+        "revisions": revisions,
         "drafts": drafts,
         "sample_letter": sample,
     }

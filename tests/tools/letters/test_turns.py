@@ -100,7 +100,7 @@ async def test_revisions_by_asking_are_new_versions(store, persona, clock, tmp_p
 
 async def test_a_failed_revision_keeps_the_letter_and_says_so(store, persona, clock,
                                                               tmp_path: Path) -> None:
-    backend = FakeBackend(script=[plan(), DRAFT, ""])
+    backend = FakeBackend(script=[plan(), DRAFT, "", DRAFT])  # empty, then unchanged
     companion = build(store, persona, clock, backend, tmp_path)
     await say(companion, REQUEST)
     reply, _ = await say(companion, "shorter")

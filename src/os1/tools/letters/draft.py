@@ -12,12 +12,15 @@ old text, and the facts the person gave are the only ones asked for.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel, Field
 
 from os1.llm.base import ChatBackend, ChatMessage, complete, complete_structured
+
+log = logging.getLogger(__name__)
 
 LETTER_TOKENS = 700
 
@@ -152,13 +155,16 @@ async def revise_letter(backend: ChatBackend, body: str, words: str,
     """The letter changed as the person asked; the old text when the model fails."""
     system = (f"You revise a personal letter from {request.sender} to {request.recipient}. "
               f"{revision_instruction(words)} Return the whole revised letter and nothing else.")
-    revised = await complete(backend, [ChatMessage("system", system),
-                                       ChatMessage("user", body)],
-                             max_tokens=LETTER_TOKENS, temperature=0.5, aside=True)
-    revised = frame(revised, request)
-    if len(revised) < 40 or len(revised) > 4 * len(body) + 2000:
-        return body
-    return revised
+    for temperature in (0.5, 0.9):  # a small model sometimes hands the letter back unchanged
+        revised = await complete(backend, [ChatMessage("system", system),
+                                           ChatMessage("user", body)],
+                                 max_tokens=LETTER_TOKENS, temperature=temperature, aside=True)
+        revised = frame(revised, request)
+        if 40 <= len(revised) <= 4 * len(body) + 2000 and revised != body:
+            return revised
+        log.info("revision %r came back %s", words, "unchanged" if revised == body else
+                 f"{len(revised)} characters long")
+    return body
 
 
 def frame(text: str, request: LetterRequest) -> str:
