@@ -542,7 +542,9 @@ def test_speaking_into_the_page_reaches_the_companion_and_its_voice_comes_back(
 
         page.get_by_test_id("voice-handsfree").check()
         said = page.locator("[data-role=user] .text").first
-        expect(said).to_contain_text("morning", timeout=60_000)
+        # Whisper tiny hears the end of espeak's sentence reliably; "morning" it once heard
+        # as "not learning" ("Well, I'm not learning it is today.").
+        expect(said).to_contain_text(re.compile(r"\btoday\b", re.I), timeout=60_000)
         # The reply to the spoken turn (the fake answers anything but LONG_DAY so).
         expect(page.locator("[data-role=assistant] .text").nth(1)).to_have_text(GREETING)
         _wait_until(page, lambda: len(heard_audio) > 0, "the reply's audio arrived", timeout=30)
