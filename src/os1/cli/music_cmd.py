@@ -109,13 +109,12 @@ def music_export(ctx: typer.Context,
                  midi: Annotated[bool, typer.Option("--midi", help="Save the MIDI instead of the "
                                                     "WAV")] = False) -> None:
     """Save a piece as a WAV (or, with --midi, as a MIDI file)."""
-    from os1.tools.music.service import slug
-    from os1.tools.output import write_atomically
+    from os1.tools.output import file_stem, write_atomically
 
     with opened_music(ctx) as (_runtime, music):
         piece = music.get(piece_id)
         suffix = ".mid" if midi else ".wav"
-        target = path / f"{slug(piece.title)}{suffix}" if path.is_dir() else path
+        target = path / f"{file_stem(piece.title, fallback='piece')}{suffix}" if path.is_dir() else path
         data = music.midi(piece_id) if midi else music.audio(piece_id).read_bytes()
         write_atomically(target, data)
     console.print(f"Saved {escape(piece.title)} to {escape(str(target))}")

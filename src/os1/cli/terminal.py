@@ -158,7 +158,7 @@ def show_proposal(event: ToolProposal) -> None:
 
 def show_made(event: Made) -> None:
     """Where what os1 made is, and how to open or play it."""
-    files = {k: v for k, v in event.files.items() if not v.startswith("music:")}
+    files = event.files
     if event.kind == "music":
         console.print(f"[cyan]♪ #{event.item_id} {escape(event.title)} "
                       f"({round(event.seconds)} s) — /play {event.item_id} to hear it"

@@ -190,10 +190,9 @@ class Organizer:
         def letter_open() -> bool:
             return any(getattr(m, "letter_open", lambda: False)() for m in self.makers)
 
-        if read_making_intent(text) is not None:
-            return read_making_intent(text)
-        if not self.makers or len(text) > 200:
-            return None
+        intent = read_making_intent(text)
+        if intent is not None or not self.makers or len(text) > 200:
+            return intent
         return read_making_intent(text, letter_open=await asyncio.to_thread(letter_open))
 
     async def _read_tool(self, name: str, **args: Any) -> Any:

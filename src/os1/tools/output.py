@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -37,6 +39,13 @@ def atomic_output(path: Path) -> Iterator[Path]:
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
+
+
+def file_stem(text: str, limit: int = 40, fallback: str = "file") -> str:
+    """A file-name-safe version of a title: 'Waltz for the night…' → 'waltz-for-the-night'."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    words = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return words[:limit].rstrip("-") or fallback
 
 
 def write_atomically(path: Path, data: bytes) -> Path:

@@ -21,8 +21,9 @@ from os1.tools.base import Effect, ToolRegistry
 from os1.tools.music.compose import Moment, compose
 from os1.tools.music.midi import to_midi
 from os1.tools.music.render import wav_seconds
-from os1.tools.music.service import MusicService, slug
+from os1.tools.music.service import MusicService
 from os1.tools.music.tools import MusicTools
+from os1.tools.output import file_stem
 from tests.conftest import FakeClock
 from tests.tools.music import require_fluidsynth
 
@@ -64,7 +65,7 @@ def test_compose_keeps_the_piece_with_what_it_was_for(fluidsynth: None,
     assert abs(stored.seconds - 30) <= 3
     assert stored.audio_path is not None and stored.audio_path.is_file()
     assert stored.audio_path.parent == music.out_dir
-    assert stored.audio_path.name == f"{stored.id}-{slug(stored.title)}.wav"
+    assert stored.audio_path.name == f"{stored.id}-{file_stem(stored.title, fallback='piece')}.wav"
     assert abs(wav_seconds(stored.audio_path) - stored.seconds) <= 2
     # the stored MIDI is exactly the composer's for that moment and seed
     expected = compose(Moment(BEACH, seconds=30, seed=7, **CALM_JOY))

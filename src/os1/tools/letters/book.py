@@ -28,7 +28,7 @@ from os1.tools.letters import fonts
 from os1.tools.letters.book_epub import write_epub
 from os1.tools.letters.book_pdf import nice_date, write_pdf
 from os1.tools.letters.validate import Verdict, validate_epub, validate_pdf
-from os1.tools.output import atomic_output
+from os1.tools.output import atomic_output, file_stem
 
 MAX_LETTERS = 300
 MAX_PAGES = 800
@@ -168,9 +168,7 @@ def _needs_shaping(spec: BookSpec) -> bool:
 
 
 def default_stem(title: str) -> str:
-    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", ascii_title).strip("-").lower()[:60].strip("-")
-    return slug or "book"
+    return file_stem(title, limit=60, fallback="book")
 
 
 def build_book(spec: BookSpec, out_dir: Path, *, stem: str | None = None, validate: bool = True,

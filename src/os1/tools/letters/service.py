@@ -7,7 +7,6 @@ approved like every other (``os1.tools.letters.turns``).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from os1.llm.base import ChatBackend, ChatMessage, complete
 from os1.store import Store
 from os1.tools.letters.draft import LetterRequest, plan_letter, revise_letter, write_letter
 from os1.tools.letters.library import Book, Letter, LetterLibrary
+from os1.tools.output import file_stem
 
 MAX_BOOK_LETTERS = 300
 
@@ -32,11 +32,6 @@ class Choice:
 
     def as_text(self) -> str:
         return f"#{self.letter.id} {self.letter.title}: {'; '.join(self.reasons)}"
-
-
-def slug(text: str, limit: int = 40) -> str:
-    words = re.sub(r"[^\w\s-]", "", text.lower(), flags=re.ASCII).split()
-    return "-".join(words)[:limit].strip("-") or "letter"
 
 
 class LetterService:
@@ -143,7 +138,7 @@ class LetterService:
 
         letter = self.get(letter_id)
         folder = Path(out_dir or self.out_dir / "handwritten")
-        stem = f"{letter.id}-{slug(letter.title)}-v{letter.version}"
+        stem = f"{letter.id}-{file_stem(letter.title, fallback='letter')}-v{letter.version}"
         # The signature is drawn in the hand, larger: the typed name at the end goes.
         lines = letter.body.rstrip().splitlines()
         body = "\n".join(lines[:-1]).rstrip() if len(lines) > 1 and \
@@ -240,7 +235,7 @@ class LetterService:
                             BookLetter(title=x.occasion or f"To {x.recipient}", sender=x.sender,
                                        recipient=x.recipient, occasion=x.occasion,
                                        written_on=x.written_on, body=x.body) for x in letters])
-        stem = f"{slug(title)}-{self.clock.now():%Y%m%d-%H%M%S}"
+        stem = f"{file_stem(title, fallback='book')}-{self.clock.now():%Y%m%d-%H%M%S}"
         result = await asyncio.to_thread(build_book, spec, self.out_dir / "books", stem=stem,
                                          validate=True, progress=progress)
         return self.library.add_book(self.user_id, title=spec.title, subtitle=subtitle,

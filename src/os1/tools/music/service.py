@@ -8,8 +8,6 @@ owner's id, so another person's piece is simply not there.
 from __future__ import annotations
 
 import random
-import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -27,6 +25,7 @@ from os1.tools.music.compose import DEFAULT_SECONDS, Moment, compose
 from os1.tools.music.midi import to_midi
 from os1.tools.music.render import render
 from os1.tools.music.tables import music_pieces as P
+from os1.tools.output import file_stem
 
 NEUTRAL = (0.15, 0.35)  # a gentle, slightly warm calm when nothing is known of the mood
 MAX_DESCRIPTION = 500
@@ -67,13 +66,6 @@ class StoredPiece:
                 "audio": str(self.audio_path) if self.audio_path else None,
                 "remarks": plan.get("remarks", []),
                 **({"audio_problem": self.audio_problem} if self.audio_problem else {})}
-
-
-def slug(text: str, limit: int = 40) -> str:
-    """A file-name-safe version of a title: 'Waltz for the night…' → 'waltz-for-the-night'."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    words = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    return words[:limit].rstrip("-") or "piece"
 
 
 def as_mood(mood: Mood | Mapping[str, Any]) -> Mood:
@@ -185,7 +177,7 @@ class MusicService:
         return stored
 
     def _render(self, piece_id: int, title: str, midi: bytes) -> Path:
-        path = self.out_dir / f"{piece_id}-{slug(title)}.wav"
+        path = self.out_dir / f"{piece_id}-{file_stem(title, fallback='piece')}.wav"
         render(midi, path, soundfont=self.soundfont)
         with self.store._tx() as conn:
             conn.execute(update(P).where(P.c.user_id == self.user_id, P.c.id == piece_id)

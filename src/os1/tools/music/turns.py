@@ -62,9 +62,7 @@ class MusicTurns:
         piece = await asyncio.to_thread(self.service.compose, moment, seconds=seconds_in(text),
                                         message_id=message_id)
         plan = piece.plan
-        files = {"midi": f"music:{piece.id}"}
-        if piece.audio_path:
-            files["audio"] = str(piece.audio_path)
+        files = {"audio": str(piece.audio_path)} if piece.audio_path else {}
         key = str(plan.get("key", "")).strip() or "a key of its own"
         problem = f" I couldn't make it sound yet: {piece.audio_problem}" \
             if getattr(piece, "audio_problem", None) else ""
