@@ -159,3 +159,15 @@ async def test_proofreading_the_letter_shows_changes_and_keeps_both(store, perso
 
 def model_saw(backend: FakeBackend) -> list[list[ChatMessage]]:
     return [c.messages for c in backend.calls]
+
+
+def test_a_draft_that_loops_is_cut_to_one_telling_and_a_whole_sentence() -> None:
+    """Seen with the embedded 1.5B: one paragraph written again and again until the token
+    limit, the last copy cut mid-sentence."""
+    from os1.tools.letters.draft import LetterRequest, frame
+
+    loop = "I saw you at the bus stop again, still in the queue, and I was so glad."
+    text = "Dear Loretta,\n\nFifty years.\n" + "\n".join([loop] * 8) + "\nI saw you at the bus st"
+    letter = frame(text, LetterRequest(sender="Chris", recipient="Loretta"))
+    assert letter.count(loop) == 1
+    assert "bus st\n" not in letter and letter.rstrip().endswith("Chris")

@@ -181,8 +181,29 @@ def frame(text: str, request: LetterRequest) -> str:
         if lines and re.match(r"^(sure|here|certainly|of course)\b", lines[0], re.I):
             lines = lines[1:]
         lines = [f"Dear {request.recipient},", ""] + lines
-    text = "\n".join(lines).strip()
+    text = _without_loops("\n".join(lines)).strip()
     tail = "\n".join(text.splitlines()[-3:]).lower()
     if request.sender.lower() not in tail:
         text += f"\n\nWith love,\n{request.sender}"
     return re.sub(r"\n{3,}", "\n\n", text)
+
+
+def _without_loops(text: str) -> str:
+    """A small model can fall into a loop, writing the same paragraph until the token limit:
+    keep the first of each repeated line, and end on a whole sentence if the limit cut one."""
+    seen: set[str] = set()
+    kept: list[str] = []
+    for line in text.splitlines():
+        key = " ".join(line.lower().split())
+        if len(key) > 30 and key in seen:
+            continue
+        seen.add(key)
+        kept.append(line)
+    while kept and not kept[-1].strip():
+        kept.pop()
+    # A sign-off ("All my love", "Chris") is short; a sentence cut by the limit isn't.
+    if kept and len(kept[-1].split()) >= 5 and kept[-1].rstrip()[-1:] not in ".!?\"'”’,":
+        cut = max(kept[-1].rfind(mark) for mark in ".!?")
+        kept[-1] = kept[-1][:cut + 1] if cut > 0 else ""
+    return "\n".join(kept)
+
