@@ -11,7 +11,7 @@ import asyncio
 import re
 
 from os1.events import Made
-from os1.tools.intents import Intent
+from os1.tools.intents import Intent, read_intent, read_making_intent
 from os1.tools.organizer import Outcome
 
 MOMENT_WORDS = 300
@@ -24,8 +24,11 @@ def moment_from(text: str, earlier: list[str]) -> str:
                       text.strip(" .!?"), re.I)
     if found:
         return found.group(1).strip()[:MOMENT_WORDS]
-    if earlier:
-        return earlier[-1].strip()[:MOMENT_WORDS]
+    # The last thing they said that was about their life, not a request to os1 ("make it
+    # look handwritten" is no moment).
+    for said in reversed(earlier):
+        if read_intent(said) is None and read_making_intent(said, letter_open=True) is None:
+            return said.strip()[:MOMENT_WORDS]
     return "this moment"
 
 
@@ -68,6 +71,6 @@ class MusicTurns:
             if getattr(piece, "audio_problem", None) else ""
         return Outcome(reply=f"I wrote something for {moment}: “{piece.title}”, "
                              f"{round(piece.seconds)} seconds in {key}, "
-                             f"{plan.get('tempo', '?')} beats a minute.{problem}",
+                             f"{round(float(plan.get('tempo') or 0))} beats a minute.{problem}",
                        made=[Made("music", piece.id, piece.title, files, seconds=piece.seconds)],
                        tools=["music.compose"])
