@@ -91,7 +91,7 @@ class LetterTurns:
         if page.pngs:
             files["png"] = str(page.pngs[0])
         pages = f"{page.pages} page{'s' if page.pages != 1 else ''}"
-        return Outcome(reply=f"Here it is in ink ({pages}): {page.pdf}",
+        return Outcome(reply=f"Here it is in ink ({pages}).",
                        made=[Made("handwritten", letter.id, letter.title, files)],
                        tools=["letters.handwrite"])
 
@@ -119,9 +119,9 @@ class LetterTurns:
         checks = "; ".join(f"{k.upper()}: {said.get(v.get('ok'), 'problems found')}"
                            for k, v in verdict.items() if isinstance(v, dict))
         files = {"pdf": book.pdf_path or "", "epub": book.epub_path or ""}
-        return Outcome(reply=f"I made “{book.title}”: {len(choices)} letters, with a foreword "
-                             f"and a table of contents. I chose:\n{reasons}\n\n"
-                             f"The PDF is {book.pdf_path}\nthe EPUB {book.epub_path}"
+        count = f"{len(choices)} letter{'s' if len(choices) != 1 else ''}"
+        return Outcome(reply=f"I made “{book.title}”: {count}, with a foreword and a table of "
+                             f"contents, as a PDF and an EPUB. I chose:\n{reasons}"
                              + (f"\n({checks})" if checks else "")
                              + "\nSay “send the book to …” when you want it to go to a publisher.",
                        made=[Made("book", book.id, book.title, files)], tools=["letters.book"])
